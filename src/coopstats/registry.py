@@ -1,0 +1,727 @@
+"""Registry of units, cooperation models and trials, validated on load.
+
+The registry is three YAML files (``units.yaml``, ``models.yaml``, ``trials.yaml``) shipped in
+``coopstats/registry_data`` or read from a directory. Every file is validated with frozen
+pydantic models, then cross-checked (references, aliases, chain levels, validity dates). Any
+problem raises :class:`RegistryError` with the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "ADAPTATION_GRADES",
+    "INDICATOR_IDS",
+    "LEVEL_KEYS",
+    "LEVEL_LABELS",
+    "TRIAL_STATUSES",
+    "Adaptation",
+    "ChainElement",
+    "ChainLevel",
+    "ChainStatement",
+    "CoreElement",
+    "CountyMapping",
+    "Model",
+    "ProcessStep",
+    "Provenance",
+    "Registry",
+    "RegistryError",
+    "ResultChain",
+    "Role",
+    "Target",
+    "TimelineEvent",
+    "Trial",
+    "TrialNote",
+    "Unit",
+    "UnknownUnitError",
+    "Variant",
+    "load_registry",
+]
+
+#: Result-chain level keys, in the only allowed order.
+LEVEL_KEYS: tuple[str, ...] = (
+    "problemforstaelse",
+    "innsatsfaktorer",
+    "aktiviteter",
+    "resultater",
+    "brukereffekter",
+    "samfunnseffekter",
+)
+#: Norwegian label of each level.
+LEVEL_LABELS: dict[str, str] = {
+    "problemforstaelse": "Problemforståelse",
+    "innsatsfaktorer": "Innsatsfaktorer",
+    "aktiviteter": "Aktiviteter",
+    "resultater": "Resultater",
+    "brukereffekter": "Brukereffekter",
+    "samfunnseffekter": "Samfunnseffekter",
+}
+TRIAL_STATUSES: tuple[str, ...] = (
+    "planned",
+    "running",
+    "ended_ordinary_operation",
+    "terminated_early",
+)
+ADAPTATION_GRADES: tuple[str, ...] = ("none", "minor", "major")
+#: Indicator ids that chain elements and targets may refer to (defined by coopstats.indicators).
+INDICATOR_IDS: frozenset[str] = frozenset(
+    {
+        "ind-deltakere-inntatt",
+        "ind-deltakere-aktive",
+        "ind-frafall",
+        "ind-andel-kvinner",
+        "ind-andel-arbeid-2018-2023",
+        "ind-andel-ytelse-okt-2023",
+        "ind-invitert",
+        "ind-oppmote",
+        "ind-oppmoteandel",
+        "ind-intervju",
+        "ind-match",
+        "ind-opplaeringskontrakt",
+        "ind-anrop",
+        "ind-anrop-maloppnaelse",
+        "ind-henvendelser",
+        "ind-saker",
+        "ind-fagbrev",
+    }
+)
+SOURCES: tuple[str, ...] = ("seed-000", "seed-001", "seed-002", "seed-003", "seed-004", "public")
+FILES: tuple[str, ...] = ("units.yaml", "models.yaml", "trials.yaml")
+
+_LINES_RE = re.compile(r"^\d+(-\d+)?(, ?\d+(-\d+)?)*$")
+_ID_RE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+Precision = Literal["day", "month", "season", "year"]
+Status = Literal["planned", "running", "ended_ordinary_operation", "terminated_early"]
+Grade = Literal["none", "minor", "major"]
+Qualifier = Literal["exact", "approximate", "range", "not_reported"]
+
+
+class RegistryError(Exception):
+    """A registry file is missing, malformed or inconsistent; the message says where and why."""
+
+
+class UnknownUnitError(RegistryError, LookupError):
+    """A unit name or alias does not resolve to any unit."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Provenance(_Frozen):
+    """Where a fact comes from: a seed id and line numbers ("N", "N-M" or a comma list)."""
+
+    source: str
+    lines: str = ""
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value not in SOURCES:
+            raise ValueError(f"expected one of {', '.join(SOURCES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _lines_format(self) -> Provenance:
+        if self.source == "public":
+            if self.lines:
+                raise ValueError("source 'public' takes empty lines")
+        elif not _LINES_RE.match(self.lines):
+            raise ValueError(f"lines must look like 'N', 'N-M' or 'N-M, K' (got {self.lines!r})")
+        return self
+
+
+class Unit(_Frozen):
+    """A NAV county unit or a county authority."""
+
+    id: str = Field(pattern=_ID_RE)
+    name: str = Field(min_length=1)
+    kind: Literal["nav_fylkesenhet", "fylkeskommune"]
+    county_number: str | None = Field(default=None, pattern=r"^\d{2}$")
+    valid_from: date | None = None
+    valid_to: date | None = None
+    aliases: tuple[str, ...] = ()
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _dates(self) -> Unit:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to must not be before valid_from")
+        if self.kind == "fylkeskommune" and self.county_number is None:
+            raise ValueError("a fylkeskommune needs a county_number")
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the unit exists on ``day`` (open bounds count as valid)."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class CountyMapping(_Frozen):
+    """A dated link between a NAV county unit and one county authority."""
+
+    nav_unit: str
+    county_unit: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    note: str | None = None
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _dates(self) -> CountyMapping:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to must not be before valid_from")
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the mapping holds on ``day``."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class CoreElement(_Frozen):
+    """A feature that every trial of the model had to include (kjerneelement)."""
+
+    id: str = Field(pattern=_ID_RE)
+    text: str = Field(min_length=1)
+    provenance: Provenance
+
+
+class Role(_Frozen):
+    """An actor in a model, its organisation and tasks."""
+
+    actor: str = Field(min_length=1)
+    organisation: str | None = None
+    tasks: tuple[str, ...] = ()
+    provenance: Provenance
+
+
+class ProcessStep(_Frozen):
+    """One ordered step of the model's process."""
+
+    order: int = Field(ge=1)
+    text: str = Field(min_length=1)
+    provenance: Provenance
+
+
+class ChainElement(_Frozen):
+    """One box of a result chain, optionally linked to indicator ids."""
+
+    id: str = Field(pattern=_ID_RE)
+    text: str = Field(min_length=1)
+    indicators: tuple[str, ...] = ()
+    provenance: Provenance
+
+    @field_validator("indicators")
+    @classmethod
+    def _known_indicators(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [i for i in value if i not in INDICATOR_IDS]
+        if unknown:
+            raise ValueError(f"unknown indicator id(s) {unknown}; expected one of the ind-* ids")
+        return value
+
+
+class ChainLevel(_Frozen):
+    """One column of a result chain."""
+
+    key: Literal[
+        "problemforstaelse",
+        "innsatsfaktorer",
+        "aktiviteter",
+        "resultater",
+        "brukereffekter",
+        "samfunnseffekter",
+    ]
+    label: str
+    elements: tuple[ChainElement, ...] = ()
+
+    @model_validator(mode="after")
+    def _label_matches(self) -> ChainLevel:
+        expected = LEVEL_LABELS[self.key]
+        if self.label != expected:
+            raise ValueError(f"label for {self.key!r} must be {expected!r} (got {self.label!r})")
+        return self
+
+
+class ChainStatement(_Frozen):
+    """An assumption (antakelse) or precondition (forutsetning) of a chain."""
+
+    id: str = Field(pattern=_ID_RE)
+    text: str = Field(min_length=1)
+    provenance: Provenance
+
+
+class ResultChain(_Frozen):
+    """A result chain with exactly the six levels in order (the last may be empty)."""
+
+    levels: tuple[ChainLevel, ...]
+    assumptions: tuple[ChainStatement, ...] = ()
+    preconditions: tuple[ChainStatement, ...] = ()
+    reconstructed: bool = False
+    note: str | None = None
+    provenance: Provenance | None = None
+
+    @field_validator("levels")
+    @classmethod
+    def _level_order(cls, value: tuple[ChainLevel, ...]) -> tuple[ChainLevel, ...]:
+        keys = tuple(level.key for level in value)
+        if keys != LEVEL_KEYS:
+            raise ValueError(
+                f"levels must be exactly {', '.join(LEVEL_KEYS)} in that order (got {list(keys)})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids_and_note(self) -> ResultChain:
+        ids = [e.id for lvl in self.levels for e in lvl.elements]
+        ids += [s.id for s in (*self.assumptions, *self.preconditions)]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"element ids must be unique within a chain (duplicates: {dupes})")
+        if self.reconstructed and not self.note:
+            raise ValueError("a reconstructed chain needs a note explaining how it was built")
+        return self
+
+    def level(self, key: str) -> ChainLevel:
+        """The level with ``key``."""
+        for lvl in self.levels:
+            if lvl.key == key:
+                return lvl
+        raise KeyError(key)
+
+
+class Variant(_Frozen):
+    """A county's own version of a model (e.g. the three lengre-varighet variants)."""
+
+    id: str = Field(pattern=_ID_RE)
+    name: str
+    unit: str
+    tiltak: str | None = None
+    samarbeid: str | None = None
+    malgruppe: str | None = None
+    rekruttering: str | None = None
+    opplaeringsmodell: str | None = None
+    provenance: Provenance
+
+
+class Model(_Frozen):
+    """A cooperation model (samarbeidsmodell)."""
+
+    id: str = Field(pattern=_ID_RE)
+    name: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    mother_unit: str | None
+    mother_unit_note: str | None = None
+    target_group: str = Field(min_length=1)
+    core_elements: tuple[CoreElement, ...] = Field(min_length=1)
+    roles: tuple[Role, ...] = ()
+    process_steps: tuple[ProcessStep, ...] = ()
+    result_chain: ResultChain
+    variants: tuple[Variant, ...] = ()
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _checks(self) -> Model:
+        ids = [c.id for c in self.core_elements]
+        if len(ids) != len(set(ids)):
+            raise ValueError("core element ids must be unique within a model")
+        orders = [s.order for s in self.process_steps]
+        if orders != list(range(1, len(orders) + 1)):
+            raise ValueError(f"process_steps must be numbered 1..n in order (got {orders})")
+        if self.mother_unit is None and not self.mother_unit_note:
+            raise ValueError("mother_unit null needs a mother_unit_note saying why")
+        return self
+
+
+class Adaptation(_Frozen):
+    """A trial's local adaptation of one core element, graded none/minor/major."""
+
+    core_element: str
+    grade: Grade
+    description: str = Field(min_length=1)
+    provenance: Provenance
+
+
+class TimelineEvent(_Frozen):
+    """A dated event; ``precision`` says how much of the date is known."""
+
+    date: date
+    precision: Precision = "day"
+    label: str = Field(min_length=1)
+    provenance: Provenance
+
+
+class Target(_Frozen):
+    """A target for an indicator (or a described quantity when no indicator exists)."""
+
+    indicator: str | None
+    description: str | None = None
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    qualifier: Qualifier
+    per: str | None = None
+    note: str | None = None
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Target:
+        if self.indicator is not None and self.indicator not in INDICATOR_IDS:
+            raise ValueError(f"unknown indicator {self.indicator!r}; expected one of the ind-* ids")
+        if self.indicator is None and not self.description:
+            raise ValueError("a target without indicator needs a description")
+        q = self.qualifier
+        if q in ("exact", "approximate") and self.value is None:
+            raise ValueError(f"qualifier {q!r} needs a value")
+        if q == "range":
+            if self.low is None or self.high is None:
+                raise ValueError("qualifier 'range' needs low and high")
+            if self.low > self.high:
+                raise ValueError("low must not exceed high")
+        if q == "not_reported" and any(v is not None for v in (self.value, self.low, self.high)):
+            raise ValueError("qualifier 'not_reported' takes no value, low or high")
+        return self
+
+
+class TrialNote(_Frozen):
+    """A free note on a trial, with provenance."""
+
+    text: str = Field(min_length=1)
+    provenance: Provenance
+
+
+class PeriodPrecision(_Frozen):
+    """How precisely the trial's start and end dates are known."""
+
+    start: Precision = "day"
+    end: Precision = "day"
+
+
+class Trial(_Frozen):
+    """One model tried in one unit."""
+
+    id: str = Field(pattern=_ID_RE)
+    model: str
+    variant: str | None = None
+    unit: str
+    period_start: date | None
+    period_end: date | None
+    period_precision: PeriodPrecision = PeriodPrecision()
+    planned_period_end: date | None = None
+    status: Status
+    status_note: str | None = None
+    adaptations: tuple[Adaptation, ...] = ()
+    events: tuple[TimelineEvent, ...] = ()
+    targets: tuple[Target, ...] = ()
+    notes: tuple[TrialNote, ...] = ()
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _period(self) -> Trial:
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValueError("period_end must not be before period_start")
+        return self
+
+
+class _UnitsFile(_Frozen):
+    units: tuple[Unit, ...] = Field(min_length=1)
+    nav_county_map: tuple[CountyMapping, ...] = ()
+
+
+class _ModelsFile(_Frozen):
+    models: tuple[Model, ...] = Field(min_length=1)
+
+
+class _TrialsFile(_Frozen):
+    trials: tuple[Trial, ...] = Field(min_length=1)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+class Registry:
+    """Validated units, models and trials with lookup helpers.
+
+    Parameters
+    ----------
+    units, models, trials
+        Objects keyed by id, in file order.
+    county_map
+        Dated NAV unit → county authority links.
+    """
+
+    def __init__(
+        self,
+        units: dict[str, Unit],
+        models: dict[str, Model],
+        trials: dict[str, Trial],
+        county_map: Iterable[CountyMapping] = (),
+    ) -> None:
+        self.units = units
+        self.models = models
+        self.trials = trials
+        self.county_map: tuple[CountyMapping, ...] = tuple(county_map)
+        self._lookup: dict[str, str] = {}
+        for unit in units.values():
+            for key in (unit.id, unit.name, *unit.aliases):
+                self._lookup.setdefault(_norm(key), unit.id)
+
+    def resolve_unit(self, name_or_alias: str) -> Unit:
+        """Return the unit whose id, name or alias matches (case-insensitive).
+
+        Raises
+        ------
+        UnknownUnitError
+            If nothing matches; the message suggests close names.
+        """
+        key = _norm(str(name_or_alias))
+        if key in self._lookup:
+            return self.units[self._lookup[key]]
+        close = difflib.get_close_matches(key, list(self._lookup), n=3, cutoff=0.6)
+        hint = f" Mente du: {', '.join(close)}?" if close else ""
+        raise UnknownUnitError(f"Ukjent enhet {name_or_alias!r}.{hint}")
+
+    def trials_for_unit(self, unit_id: str) -> list[Trial]:
+        """Trials run by a unit (id or alias), ordered by start date and id."""
+        uid = self.resolve_unit(unit_id).id
+        found = [t for t in self.trials.values() if t.unit == uid]
+        return sorted(found, key=lambda t: (t.period_start or date.min, t.id))
+
+    def trial_units(self) -> list[str]:
+        """Sorted ids of units with at least one trial."""
+        return sorted({t.unit for t in self.trials.values()})
+
+    def units_valid_on(self, day: date, kind: str | None = None) -> list[Unit]:
+        """Units that exist on ``day``, optionally only of one ``kind``."""
+        return [
+            u for u in self.units.values() if u.valid_on(day) and (kind is None or u.kind == kind)
+        ]
+
+    def county_units_for(self, nav_unit_id: str, on: date | None = None) -> list[Unit]:
+        """County authorities linked to a NAV unit, on a date or (``on=None``) ever.
+
+        The result is sorted by county number. NAV units and county authorities do not map
+        one-to-one, so several units may be returned.
+        """
+        uid = self.resolve_unit(nav_unit_id).id
+        ids = {
+            m.county_unit
+            for m in self.county_map
+            if m.nav_unit == uid and (on is None or m.valid_on(on))
+        }
+        units = [self.units[i] for i in ids]
+        return sorted(units, key=lambda u: (u.county_number or "", u.id))
+
+    def nav_units_for(self, county_unit_id: str, on: date | None = None) -> list[Unit]:
+        """NAV units linked to a county authority, on a date or ever."""
+        uid = self.resolve_unit(county_unit_id).id
+        ids = {
+            m.nav_unit
+            for m in self.county_map
+            if m.county_unit == uid and (on is None or m.valid_on(on))
+        }
+        return sorted((self.units[i] for i in ids), key=lambda u: u.id)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _format_validation(filename: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+        path = _loc_to_path(loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        msg = msg.replace("Input should be", "expected", 1)
+        got = f" (got {err.get('input')!r})"
+        if err["type"] == "missing":
+            msg, got = "required key is missing", ""
+        elif err["type"] == "extra_forbidden":
+            msg, got = "unexpected key (not part of the schema)", ""
+        if "(got " in msg or len(got) > 120:
+            got = ""
+        lines.append(f"{filename}: {path}: {msg}{got}" if path else f"{filename}: {msg}{got}")
+    head = lines[0]
+    if len(lines) > 1:
+        head += f"\n  ... and {len(lines) - 1} more problem(s):\n  " + "\n  ".join(lines[1:])
+    return head
+
+
+def _read_yaml(directory: Path | None, filename: str) -> Any:
+    try:
+        if directory is None:
+            text = (resources.files("coopstats") / "registry_data" / filename).read_text("utf-8")
+        else:
+            text = (Path(directory) / filename).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise RegistryError(f"{filename}: file not found in {directory or 'package'}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise RegistryError(f"{filename}: invalid YAML{where}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RegistryError(f"{filename}: expected a mapping at the top level")
+    return data
+
+
+def _parse(schema: type[BaseModel], filename: str, data: Any) -> Any:
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError(_format_validation(filename, exc)) from exc
+
+
+def _by_id(filename: str, key: str, items: Iterable[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i, item in enumerate(items):
+        if item.id in out:
+            raise RegistryError(
+                f"{filename}: {key}[{i}].id: expected a unique id ({item.id!r} repeats)"
+            )
+        out[item.id] = item
+    return out
+
+
+def _check_units(parsed: _UnitsFile, units: dict[str, Unit]) -> None:
+    seen: dict[str, str] = {}
+    for i, unit in enumerate(parsed.units):
+        for key in {_norm(k) for k in (unit.id, unit.name, *unit.aliases)}:
+            other = seen.get(key)
+            if other is not None and other != unit.id:
+                raise RegistryError(
+                    f"units.yaml: units[{i}].aliases: expected names and aliases unique across "
+                    f"units ({key!r} is used by both {other!r} and {unit.id!r})"
+                )
+            seen[key] = unit.id
+    for i, m in enumerate(parsed.nav_county_map):
+        where = f"units.yaml: nav_county_map[{i}]"
+        nav, county = units.get(m.nav_unit), units.get(m.county_unit)
+        if nav is None or nav.kind != "nav_fylkesenhet":
+            raise RegistryError(
+                f"{where}.nav_unit: expected a nav_fylkesenhet id (got {m.nav_unit!r})"
+            )
+        if county is None or county.kind != "fylkeskommune":
+            raise RegistryError(
+                f"{where}.county_unit: expected a fylkeskommune id (got {m.county_unit!r})"
+            )
+        if county.valid_from and (m.valid_from is None or m.valid_from < county.valid_from):
+            raise RegistryError(
+                f"{where}.valid_from: expected on or after {county.id} valid_from "
+                f"{county.valid_from} (got {m.valid_from})"
+            )
+        if county.valid_to and (m.valid_to is None or m.valid_to > county.valid_to):
+            raise RegistryError(
+                f"{where}.valid_to: expected on or before {county.id} valid_to "
+                f"{county.valid_to} (got {m.valid_to})"
+            )
+
+
+def _check_models(models: dict[str, Model], units: dict[str, Unit]) -> None:
+    for i, model in enumerate(models.values()):
+        where = f"models.yaml: models[{i}]"
+        if model.mother_unit is not None and model.mother_unit not in units:
+            raise RegistryError(
+                f"{where}.mother_unit: expected a known unit id (got {model.mother_unit!r})"
+            )
+        for j, variant in enumerate(model.variants):
+            if variant.unit not in units:
+                raise RegistryError(
+                    f"{where}.variants[{j}].unit: expected a known unit id (got {variant.unit!r})"
+                )
+    seen: dict[str, str] = {}
+    for i, model in enumerate(models.values()):
+        for key in {_norm(k) for k in (model.id, model.name, *model.aliases)}:
+            if key in seen and seen[key] != model.id:
+                raise RegistryError(
+                    f"models.yaml: models[{i}].aliases: expected aliases unique across models "
+                    f"({key!r} is used by both {seen[key]!r} and {model.id!r})"
+                )
+            seen[key] = model.id
+
+
+def _check_trials(
+    trials: dict[str, Trial], models: dict[str, Model], units: dict[str, Unit]
+) -> None:
+    for i, trial in enumerate(trials.values()):
+        where = f"trials.yaml: trials[{i}]"
+        model = models.get(trial.model)
+        if model is None:
+            raise RegistryError(
+                f"{where}.model: expected one of {', '.join(models)} (got {trial.model!r})"
+            )
+        unit = units.get(trial.unit)
+        if unit is None:
+            raise RegistryError(f"{where}.unit: expected a known unit id (got {trial.unit!r})")
+        variants = {v.id for v in model.variants}
+        if trial.variant is not None and trial.variant not in variants:
+            raise RegistryError(
+                f"{where}.variant: expected one of {sorted(variants)} for model "
+                f"{model.id!r} (got {trial.variant!r})"
+            )
+        if trial.variant is not None:
+            variant_unit = next(v.unit for v in model.variants if v.id == trial.variant)
+            if variant_unit != trial.unit:
+                raise RegistryError(
+                    f"{where}.unit: expected {variant_unit!r}, the unit of variant "
+                    f"{trial.variant!r} (got {trial.unit!r})"
+                )
+        core = {c.id for c in model.core_elements}
+        for j, adaptation in enumerate(trial.adaptations):
+            if adaptation.core_element not in core:
+                raise RegistryError(
+                    f"{where}.adaptations[{j}].core_element: expected a core element of "
+                    f"{model.id!r} ({', '.join(sorted(core))}) (got {adaptation.core_element!r})"
+                )
+
+
+def load_registry(directory: Path | str | None = None) -> Registry:
+    """Load and validate the registry.
+
+    Parameters
+    ----------
+    directory
+        Folder holding ``units.yaml``, ``models.yaml`` and ``trials.yaml``; ``None`` reads the
+        packaged files in ``coopstats/registry_data``.
+
+    Raises
+    ------
+    RegistryError
+        If a file is missing, malformed or inconsistent with the others.
+    """
+    folder = Path(directory) if directory is not None else None
+    units_file = _parse(_UnitsFile, "units.yaml", _read_yaml(folder, "units.yaml"))
+    models_file = _parse(_ModelsFile, "models.yaml", _read_yaml(folder, "models.yaml"))
+    trials_file = _parse(_TrialsFile, "trials.yaml", _read_yaml(folder, "trials.yaml"))
+    units = _by_id("units.yaml", "units", units_file.units)
+    models = _by_id("models.yaml", "models", models_file.models)
+    trials = _by_id("trials.yaml", "trials", trials_file.trials)
+    _check_units(units_file, units)
+    _check_models(models, units)
+    _check_trials(trials, models, units)
+    return Registry(units, models, trials, units_file.nav_county_map)
