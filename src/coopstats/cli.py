@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     def add_run_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", default=str(DEFAULT_DATA), help="data directory (default: %(default)s)")
+        p.add_argument(
+            "--data", default=str(DEFAULT_DATA), help="data directory (default: %(default)s)"
+        )
         p.add_argument(
             "--only", action="append", metavar="UNIT", help="run only this unit (repeatable)"
         )
