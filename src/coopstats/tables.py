@@ -1,0 +1,197 @@
+"""Report tables: display strings with a caption and a footer, rendered as HTML or Markdown.
+
+A :class:`Table` holds only display strings. Count tables are built with
+:func:`build_count_table`, which passes the counts through :mod:`coopstats.disclosure` first.
+
+Only ``_repr_html_`` is defined (no ``_repr_markdown_``), so Jupyter and Quarto use the HTML
+representation; :meth:`Table.to_markdown` gives a pipe table for plain-text outputs.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from coopstats.disclosure import (
+    DisclosureConfig,
+    MaskRegistry,
+    ShareAxis,
+    is_small,
+    protect,
+)
+from coopstats.formatting import HIDDEN, NIL
+
+__all__ = ["Table", "build_count_table", "symbol_note"]
+
+_MD_LEADING = frozenset(":-+*#>")
+_SHARE_NOTES = {
+    "row": "Prosent av summen i raden.",
+    "column": "Prosent av summen i kolonnen.",
+    "total": "Prosent av totalen for hele tabellen.",
+}
+
+
+def _label(x: object) -> str:
+    if isinstance(x, tuple):
+        return " ".join(str(part) for part in x)
+    return "" if x is None else str(x)
+
+
+def _shows_index(frame: pd.DataFrame) -> bool:
+    """False for a default ``RangeIndex`` without a name (nothing worth showing)."""
+    return not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
+
+
+@dataclass
+class Table:
+    """A finished table: title, display-string frame, population, source, notes and stamp."""
+
+    title: str
+    frame: pd.DataFrame
+    population: str = ""
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+    stamp: str | None = None
+
+    def footer_lines(self) -> list[str]:
+        """Footer lines in order: population, source, notes (stamp not included)."""
+        lines = []
+        if self.population:
+            lines.append(f"Populasjon: {self.population}")
+        if self.source:
+            lines.append(f"Kilde: {self.source}")
+        lines.extend(str(n) for n in self.notes if n)
+        return lines
+
+    def _header(self) -> list[str]:
+        head = [_label(c) for c in self.frame.columns]
+        if _shows_index(self.frame):
+            head.insert(0, _label(self.frame.index.name))
+        return head
+
+    def _rows(self) -> list[list[str]]:
+        show_index = _shows_index(self.frame)
+        rows = []
+        for label, values in zip(self.frame.index, self.frame.itertuples(index=False), strict=True):
+            cells = ["" if v is None else str(v) for v in values]
+            rows.append([_label(label), *cells] if show_index else cells)
+        return rows
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        show_index = _shows_index(self.frame)
+        out = ['<table class="coopstats-table">', f"<caption>{esc(self.title)}</caption>"]
+        head = "".join(f'<th scope="col">{esc(h)}</th>' for h in self._header())
+        out += ["<thead>", f"<tr>{head}</tr>", "</thead>", "<tbody>"]
+        for row in self._rows():
+            cells = [f"<td>{esc(v)}</td>" for v in row]
+            if show_index:
+                cells[0] = f'<th scope="row">{esc(row[0])}</th>'
+            out.append(f"<tr>{''.join(cells)}</tr>")
+        out += ["</tbody>", "</table>"]
+        footer = [esc(line) for line in self.footer_lines()]
+        if self.stamp:
+            footer.append(f"<strong>{esc(self.stamp)}</strong>")
+        if footer:
+            out.append(f'<p class="coopstats-table-notes">{"<br>".join(footer)}</p>')
+        return "\n".join(out)
+
+    def to_markdown(self) -> str:
+        """Bold title, pipe table, then the footer lines (stamp in bold) as paragraphs."""
+
+        def cell(text: str) -> str:
+            return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+        def paragraph(text: str) -> str:
+            # A leading ":" would make Pandoc read a table caption, "-" a list item.
+            text = cell(text)
+            return "\\" + text if text[:1] in _MD_LEADING else text
+
+        header = self._header()
+        first_right = 1 if _shows_index(self.frame) else 0
+        align = [":---" if k < first_right else "---:" for k in range(len(header))]
+        lines = [
+            f"**{cell(self.title)}**",
+            "",
+            "| " + " | ".join(cell(h) for h in header) + " |",
+            "|" + "|".join(align) + "|",
+        ]
+        lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in self._rows()]
+        footer = [paragraph(line) for line in self.footer_lines()]
+        if self.stamp:
+            footer.append(f"**{cell(self.stamp)}**")
+        for line in footer:
+            lines += ["", line]
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        parts = [self.title, self.frame.to_string(index=_shows_index(self.frame))]
+        parts += self.footer_lines()
+        if self.stamp:
+            parts.append(self.stamp)
+        return "\n".join(parts)
+
+
+def symbol_note(min_count: int, *, secondary: bool = False) -> str:
+    """The footnote explaining ``:``; ``secondary`` adds the sentence on secondary suppression."""
+    note = f"{HIDDEN} = skjult av personvernhensyn (færre enn {min_count} personer)"
+    if secondary:
+        note += ". Noen større tall er også skjult, slik at de små ikke kan regnes ut fra summene"
+    return note + "."
+
+
+def build_count_table(
+    counts: pd.DataFrame,
+    config: DisclosureConfig,
+    *,
+    title: str,
+    population: str = "",
+    source: str = "",
+    notes: Iterable[str] = (),
+    population_id: str | None = None,
+    masks: MaskRegistry | None = None,
+    shares: ShareAxis | None = None,
+    total_label: str = "I alt",
+) -> Table:
+    """Protect ``counts`` (rows x columns, no margins) and return a finished :class:`Table`.
+
+    Margins (``total_label``) are added from the true counts. With ``shares`` each column ``c``
+    is followed by a percent column: the columns become ``"c, antall"`` and ``"c, prosent"``
+    (interleaved), and a note says what the percentages are of. A note explains ``:`` when
+    something is hidden and ``-`` when a zero is shown; ``config.stamp`` becomes the stamp.
+    """
+    protected = protect(
+        counts, config, population_id=population_id, masks=masks, total_label=total_label
+    )
+    shown = protected.display()
+    frame = shown
+    if shares is not None:
+        pct = protected.shares(shares)
+        pieces = {}
+        for col in shown.columns:
+            pieces[f"{col}, antall"] = shown[col]
+            pieces[f"{col}, prosent"] = pct[col]
+        frame = pd.DataFrame(pieces, index=shown.index, dtype=object)
+        frame.columns.name = shown.columns.name
+
+    all_notes = [str(n) for n in notes]
+    if shares is not None:
+        all_notes.append(_SHARE_NOTES[shares])
+    hidden = protected.hidden.to_numpy()
+    if hidden.any():
+        values = protected.counts.to_numpy()
+        secondary = any(not is_small(int(v), config) for v in values[hidden])
+        all_notes.append(symbol_note(config.min_count, secondary=secondary))
+    if (frame.to_numpy() == NIL).any():
+        all_notes.append(f"{NIL} = null (ingen personer).")
+    return Table(
+        title=title,
+        frame=frame,
+        population=population,
+        source=source,
+        notes=all_notes,
+        stamp=config.stamp,
+    )

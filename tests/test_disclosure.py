@@ -1,0 +1,427 @@
+"""Disclosure control: primary and secondary suppression, audited with a linear program."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from coopstats.disclosure import (
+    DisclosureConfig,
+    MaskRegistry,
+    Protected,
+    is_small,
+    protect,
+    protect_share,
+)
+from coopstats.formatting import HIDDEN, NIL, NOT_APPLICABLE
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def frame(rows: list[list[int]], index=None, columns=None) -> pd.DataFrame:
+    n_rows, n_cols = len(rows), len(rows[0])
+    return pd.DataFrame(
+        rows,
+        index=index or [f"r{i}" for i in range(n_rows)],
+        columns=columns or [f"k{j}" for j in range(n_cols)],
+    )
+
+
+@st.composite
+def count_tables(draw) -> tuple[pd.DataFrame, int]:
+    """Random count tables 2–5 x 2–5 with values 0–30 (biased towards small values)."""
+    n_rows = draw(st.integers(2, 5))
+    n_cols = draw(st.integers(2, 5))
+    cell = st.one_of(st.integers(0, 6), st.integers(0, 30))
+    values = draw(st.lists(cell, min_size=n_rows * n_cols, max_size=n_rows * n_cols))
+    min_count = draw(st.sampled_from([5, 2, 3, 4, 6]))  # uniform; shrinks to the default
+    return frame(np.array(values).reshape(n_rows, n_cols).tolist()), min_count
+
+
+# --- independent audit -------------------------------------------------------------------------
+
+
+def feasible_intervals(p: Protected) -> dict[tuple[int, int], tuple[float, float]]:
+    """Min and max of every hidden cell given everything published.
+
+    Variables: every cell of the table with margins. Visible cells are fixed at their value,
+    hidden cells (interior or margin) are continuous and >= 0. Constraints: each row of the
+    table with margins adds up to its total column entry, each column to its total row entry.
+    """
+    values = p.counts.to_numpy().astype(float)
+    hidden = p.hidden.to_numpy()
+    n_rows, n_cols = values.shape
+    n = n_rows * n_cols
+
+    def var(i: int, j: int) -> int:
+        return i * n_cols + j
+
+    rows = []
+    for i in range(n_rows):  # row i: sum of interior columns - total column = 0
+        a = np.zeros(n)
+        for j in range(n_cols - 1):
+            a[var(i, j)] = 1
+        a[var(i, n_cols - 1)] = -1
+        rows.append(a)
+    for j in range(n_cols):
+        a = np.zeros(n)
+        for i in range(n_rows - 1):
+            a[var(i, j)] = 1
+        a[var(n_rows - 1, j)] = -1
+        rows.append(a)
+    a_eq = np.vstack(rows)
+    b_eq = np.zeros(len(rows))
+    bounds = [
+        (0, None) if hidden[i, j] else (values[i, j], values[i, j])
+        for i in range(n_rows)
+        for j in range(n_cols)
+    ]
+    out = {}
+    for i, j in zip(*np.nonzero(hidden), strict=True):
+        ends = []
+        for sign in (1, -1):
+            c = np.zeros(n)
+            c[var(i, j)] = sign
+            res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            if res.status == 3:
+                ends.append(sign * -np.inf)
+                continue
+            assert res.status == 0, res.message
+            ends.append(res.x[var(i, j)])
+        out[(int(i), int(j))] = (ends[0], ends[1])
+    return out
+
+
+def lines(p: Protected) -> list[np.ndarray]:
+    hidden = p.hidden.to_numpy()
+    return [hidden[i, :] for i in range(hidden.shape[0])] + [
+        hidden[:, j] for j in range(hidden.shape[1])
+    ]
+
+
+# --- config and small helpers ------------------------------------------------------------------
+
+
+def test_config_validation_and_stamp():
+    assert DisclosureConfig().min_count == 5
+    assert DisclosureConfig().stamp is None
+    stamp = DisclosureConfig(reproduce_published=True).stamp
+    assert stamp and "reproduce_published" in stamp and "uten skjerming" in stamp
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError):
+            DisclosureConfig(min_count=bad)
+    with pytest.raises(AttributeError):
+        DisclosureConfig().min_count = 3  # frozen
+
+
+def test_is_small():
+    config = DisclosureConfig(min_count=5)
+    assert [is_small(k, config) for k in range(7)] == [False] + [True] * 4 + [False] * 2
+    assert not is_small(pd.NA, config)
+    assert not is_small(3, DisclosureConfig(min_count=5, reproduce_published=True))
+    assert not any(is_small(k, DisclosureConfig(min_count=1)) for k in range(10))
+
+
+def test_protect_share():
+    config = DisclosureConfig(min_count=5)
+    assert protect_share(3, 40, config)  # small numerator
+    assert protect_share(0, 4, config)  # small denominator
+    assert protect_share(38, 40, config)  # small complement: 2 people are "not"
+    assert not protect_share(10, 40, config)
+    assert not protect_share(0, 40, config)
+    assert not protect_share(40, 40, config)
+    assert not protect_share(3, 40, DisclosureConfig(reproduce_published=True))
+
+
+def test_mask_registry_stores_string_keys_and_copies():
+    masks = MaskRegistry()
+    assert masks.hidden("p") == set()
+    masks.add("p", [("a", 1), (2, "I alt")])
+    assert masks.hidden("p") == {("a", "1"), ("2", "I alt")}
+    masks.hidden("p").clear()
+    assert len(masks.hidden("p")) == 2
+    assert masks.hidden("q") == set()
+    assert masks.populations() == ["p"]
+
+
+# --- hand-worked tables --------------------------------------------------------------------------
+
+
+def test_hand_worked_small_margin():
+    """Row a has total 3: its cells and its total are hidden; the partners go in row b.
+
+         x   y   z | I alt            x   y   z | I alt
+    a    2   1   0 |   3         a    :   :   - |   :
+    b   10  12   8 |  30    ->   b    :   :   8 |   :
+    I alt 12 13  8 |  33         I alt 12 13  8 |  33
+    """
+    p = protect(frame([[2, 1, 0], [10, 12, 8]], ["a", "b"], ["x", "y", "z"]), DisclosureConfig())
+    assert p.counts.to_numpy().tolist() == [[2, 1, 0, 3], [10, 12, 8, 30], [12, 13, 8, 33]]
+    assert p.display().to_numpy().tolist() == [
+        [HIDDEN, HIDDEN, NIL, HIDDEN],
+        [HIDDEN, HIDDEN, "8", HIDDEN],
+        ["12", "13", "8", "33"],
+    ]
+    assert p.hidden_cells() == [
+        ("a", "x"), ("a", "y"), ("a", "I alt"), ("b", "x"), ("b", "y"), ("b", "I alt")
+    ]  # fmt: skip
+
+
+def test_hand_worked_single_small_cell_takes_the_smallest_partners():
+    """One small cell (1) needs a partner in its row and column, and they need partners too."""
+    p = protect(frame([[1, 10, 30], [9, 10, 30], [40, 40, 40]]), DisclosureConfig())
+    shown = p.display().to_numpy().tolist()
+    assert shown == [
+        [HIDDEN, HIDDEN, "30", "41"],
+        [HIDDEN, HIDDEN, "30", "49"],
+        ["40", "40", "40", "120"],
+        ["50", "60", "100", "210"],
+    ]
+
+
+def test_hidden_sum_in_a_line_with_visible_total_reaches_min_count():
+    """Two hidden cells 1 + 1 in a row with a visible total would show "both are small"."""
+    p = protect(frame([[1, 1, 20, 20], [20, 20, 20, 20], [20, 20, 20, 20]]), DisclosureConfig())
+    row = p.display().loc["r0"].tolist()
+    assert row[:2] == [HIDDEN, HIDDEN]
+    assert row.count(HIDDEN) == 3  # one 20 joins the two ones
+    assert row[-1] == "42"
+
+
+@PROPERTY
+@given(count_tables())
+def test_hidden_cells_add_up_to_min_count_where_the_total_is_shown(case):
+    counts, min_count = case
+    p = protect(counts, DisclosureConfig(min_count=min_count))
+    hidden = p.hidden.to_numpy()
+    values = p.counts.to_numpy()
+    pairs = [(hidden[i], values[i]) for i in range(len(values))]
+    pairs += [(hidden[:, j], values[:, j]) for j in range(values.shape[1])]
+    for line_hidden, line_values in pairs:
+        if line_hidden.any() and not line_hidden[-1]:
+            assert line_values[:-1][line_hidden[:-1]].sum() >= min_count
+
+
+def test_zero_is_shown_as_nil_and_not_hidden():
+    p = protect(frame([[0, 7], [6, 9]]), DisclosureConfig())
+    assert not p.hidden.to_numpy().any()
+    assert p.display().loc["r0", "k0"] == NIL
+    assert p.display().loc["r0", "k1"] == "7"
+
+
+def test_min_count_one_hides_nothing():
+    p = protect(frame([[1, 2], [3, 4]]), DisclosureConfig(min_count=1))
+    assert not p.hidden.to_numpy().any()
+    assert p.display().to_numpy().tolist() == [["1", "2", "3"], ["3", "4", "7"], ["4", "6", "10"]]
+
+
+def test_margins_come_from_true_counts_and_labels_are_strings():
+    counts = pd.DataFrame([[1, 2], [3, 40]], index=pd.Index([1, 2], name="Kjønn"), columns=[7, 8])
+    p = protect(counts, DisclosureConfig(), total_label="Sum")
+    assert list(p.counts.index) == ["1", "2", "Sum"]
+    assert list(p.counts.columns) == ["7", "8", "Sum"]
+    assert p.counts.index.name == "Kjønn"
+    assert p.counts.loc["Sum"].tolist() == [4, 42, 46]
+    assert p.counts["Sum"].tolist() == [3, 43, 46]
+
+
+def test_without_margins():
+    p = protect(frame([[1, 9], [9, 9]]), DisclosureConfig(), row_total=False, column_total=False)
+    assert p.counts.shape == (2, 2)
+    assert p.hidden_cells() == [("r0", "k0")]  # no additive relation is published
+    only_rows = protect(frame([[1, 9], [9, 9]]), DisclosureConfig(), column_total=False)
+    assert only_rows.counts.shape == (2, 3)
+    assert only_rows.hidden_cells() == [("r0", "k0"), ("r0", "k1")]
+    with pytest.raises(ValueError):
+        only_rows.shares("column")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        frame([[1, -1], [2, 3]]),
+        frame([[1.5, 1], [2, 3]]),
+        pd.DataFrame({"a": [1, None], "b": [2, 3]}, dtype="Int64"),
+        pd.DataFrame({"a": ["x", "y"]}),
+        pd.DataFrame(),
+        frame([[1, 2]], columns=["I alt", "b"]),
+        frame([[1, 2]], columns=["1", 1]),
+    ],
+)
+def test_bad_input_is_rejected(bad):
+    with pytest.raises(ValueError):
+        protect(bad, DisclosureConfig())
+
+
+def test_linear_program_stage_unpins_a_cell_the_line_rules_leave_determined():
+    """Regression case (found by search): after the row/column rules alone, cell (4, 0) of
+    this table could be computed exactly from the published cells."""
+    counts = frame(
+        [
+            [3, 16, 6, 3, 27],
+            [18, 3, 23, 21, 4],
+            [4, 13, 2, 12, 0],
+            [24, 11, 5, 6, 19],
+            [4, 1, 6, 16, 8],
+        ]
+    )
+    p = protect(counts, DisclosureConfig(min_count=3))
+    for low, high in feasible_intervals(p).values():
+        assert high - low >= 1 - 1e-6
+
+
+def test_shares_hand_worked():
+    p = protect(frame([[2, 1, 0], [10, 12, 8]], ["a", "b"], ["x", "y", "z"]), DisclosureConfig())
+    by_column = p.shares("column").to_numpy().tolist()
+    assert by_column == [
+        [HIDDEN, HIDDEN, NIL, HIDDEN],
+        [HIDDEN, HIDDEN, "100\xa0%", HIDDEN],
+        ["100\xa0%"] * 4,
+    ]
+    # Row a's total (3) is hidden: its whole row of shares is hidden.
+    by_row = p.shares("row")
+    assert (by_row.loc["a"] == HIDDEN).all()
+    assert by_row.loc["I alt"].tolist() == ["36\xa0%", "39\xa0%", "24\xa0%", "100\xa0%"]
+    assert p.shares("total", decimals=1).loc["I alt", "x"] == "36,4\xa0%"
+    with pytest.raises(ValueError):
+        p.shares("diagonal")  # type: ignore[arg-type]
+
+
+def test_share_of_zero_denominator_is_not_applicable():
+    p = protect(frame([[0, 0], [6, 9]]), DisclosureConfig())
+    assert p.shares("row").loc["r0"].tolist() == [NOT_APPLICABLE] * 3
+    assert p.shares("column").loc["r0", "k0"] == NIL
+
+
+def test_mask_registry_hand_worked():
+    masks = MaskRegistry()
+    first = frame([[2, 10], [10, 10]], ["Kvinne", "Mann"], ["16–29", "30+"])
+    protect(first, DisclosureConfig(), population_id="oslo", masks=masks)
+    assert ("Kvinne", "16–29") in masks.hidden("oslo")
+    # Same population, a table where that cell is large: it stays hidden.
+    second = frame([[20, 10], [10, 10]], ["Kvinne", "Mann"], ["16–29", "30+"])
+    p = protect(second, DisclosureConfig(), population_id="oslo", masks=masks)
+    assert p.hidden.loc["Kvinne", "16–29"]
+    # Another population is not affected.
+    q = protect(second, DisclosureConfig(), population_id="bergen", masks=masks)
+    assert not q.hidden.to_numpy().any()
+
+
+def test_reproduce_published_shows_everything_and_leaves_masks_alone():
+    masks = MaskRegistry()
+    masks.add("p", [("r0", "k1")])
+    config = DisclosureConfig(reproduce_published=True)
+    p = protect(frame([[1, 2], [0, 30]]), config, population_id="p", masks=masks)
+    assert not p.hidden.to_numpy().any()
+    assert p.display().to_numpy().tolist() == [
+        ["1", "2", "3"],
+        [NIL, "30", "30"],
+        ["1", "32", "33"],
+    ]
+    assert HIDDEN not in set(p.shares("row").to_numpy().ravel())
+    assert masks.hidden("p") == {("r0", "k1")}
+    assert config.stamp is not None
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(count_tables())
+def test_no_small_count_is_displayed(case):
+    counts, min_count = case
+    p = protect(counts, DisclosureConfig(min_count=min_count))
+    shown = p.display().to_numpy()
+    values = p.counts.to_numpy()
+    for text, value in zip(shown.ravel(), values.ravel(), strict=True):
+        if text == HIDDEN:
+            continue
+        number = 0 if text == NIL else int(text.replace("\xa0", ""))
+        assert number == value  # display is the true count
+        assert not 1 <= number < min_count
+
+
+@PROPERTY
+@given(count_tables())
+def test_no_line_has_exactly_one_hidden_cell(case):
+    counts, min_count = case
+    p = protect(counts, DisclosureConfig(min_count=min_count))
+    assert all(line.sum() != 1 for line in lines(p))
+
+
+@settings(PROPERTY, max_examples=250)
+@given(count_tables())
+def test_linear_program_cannot_pin_any_hidden_cell(case):
+    counts, min_count = case
+    p = protect(counts, DisclosureConfig(min_count=min_count))
+    values = p.counts.to_numpy()
+    for (i, j), (low, high) in feasible_intervals(p).items():
+        assert low - 1e-6 <= values[i, j] <= high + 1e-6  # the audit model is right
+        assert high - low >= 1 - 1e-6, f"cell {(i, j)} pinned to [{low}, {high}]"
+
+
+@PROPERTY
+@given(count_tables(), st.sampled_from(["row", "column", "total"]))
+def test_shares_hidden_exactly_where_counts_or_denominators_are(case, axis):
+    counts, min_count = case
+    config = DisclosureConfig(min_count=min_count)
+    p = protect(counts, config)
+    hidden = p.hidden.to_numpy()
+    values = p.counts.to_numpy()
+    share_hidden = p.shares(axis).to_numpy() == HIDDEN
+    n_rows, n_cols = values.shape
+    for i in range(n_rows):
+        for j in range(n_cols):
+            den = {"row": (i, n_cols - 1), "column": (n_rows - 1, j), "total": (-1, -1)}[axis]
+            expected = hidden[i, j] or hidden[den] or is_small(values[den], config)
+            assert share_hidden[i, j] == expected
+
+
+@PROPERTY
+@given(count_tables(), st.data())
+def test_mask_registry_keeps_cells_hidden_in_a_second_table(case, data):
+    counts, min_count = case
+    config = DisclosureConfig(min_count=min_count)
+    masks = MaskRegistry()
+    first = protect(counts, config, population_id="pop", masks=masks)
+    assert masks.hidden("pop") == set(first.hidden_cells())
+    # A second table of the same population: same labels, larger values (nothing small).
+    bigger = counts + data.draw(st.integers(min_count, 30))
+    second = protect(bigger, config, population_id="pop", masks=masks)
+    assert set(first.hidden_cells()) <= set(second.hidden_cells())
+    assert not protect(bigger, config).hidden.to_numpy().any()  # without the mask: all visible
+    # Re-protecting the first table with its own mask changes nothing (the mask is stable).
+    own = MaskRegistry()
+    own.add("pop", first.hidden_cells())
+    again = protect(counts, config, population_id="pop", masks=own)
+    assert again.hidden_cells() == first.hidden_cells()
+
+
+@PROPERTY
+@given(count_tables())
+def test_reproduce_published_shows_everything(case):
+    counts, min_count = case
+    config = DisclosureConfig(min_count=min_count, reproduce_published=True)
+    p = protect(counts, config)
+    shown = p.display().to_numpy()
+    assert HIDDEN not in set(shown.ravel())
+    assert config.stamp is not None
+    zeros = p.counts.to_numpy() == 0
+    assert (shown[zeros] == NIL).all()
+    assert not (shown[~zeros] == NIL).any()
+
+
+@PROPERTY
+@given(count_tables())
+def test_zeros_are_nil_unless_hidden(case):
+    counts, min_count = case
+    p = protect(counts, DisclosureConfig(min_count=min_count))
+    shown = p.display().to_numpy()
+    zeros = p.counts.to_numpy() == 0
+    hidden = p.hidden.to_numpy()
+    assert (shown[zeros & ~hidden] == NIL).all()
+    assert not (shown[~zeros] == NIL).any()

@@ -1,0 +1,216 @@
+"""Report tables: HTML and Markdown output, and count tables built through disclosure control."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from coopstats.disclosure import DisclosureConfig, MaskRegistry
+from coopstats.formatting import HIDDEN, NIL
+from coopstats.tables import Table, build_count_table, symbol_note
+
+
+class _Collect(HTMLParser):
+    """Collects the text of each element type, and checks that tags are balanced."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.text: dict[str, list[str]] = {}
+        self.classes: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "br":
+            self.stack.append(tag)
+        for name, value in attrs:
+            if name == "class":
+                self.classes.append((tag, value))
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
+
+    def handle_data(self, data):
+        if self.stack:
+            self.text.setdefault(self.stack[-1], []).append(data)
+
+
+def parse(html_text: str) -> _Collect:
+    parser = _Collect()
+    parser.feed(html_text)
+    parser.close()
+    assert parser.stack == []
+    return parser
+
+
+@pytest.fixture
+def table() -> Table:
+    frame = pd.DataFrame(
+        {"Antall": ["12", "<b>5</b>"], "Andel": ["40 %", "A & B"]},
+        index=pd.Index(["Oslo", "Vestland"], name="Fylke"),
+    )
+    return Table(
+        title="Deltakere <per> fylke",
+        frame=frame,
+        population="Alle inntatte deltakere",
+        source="Registerdata",
+        notes=["Første note", "a < b"],
+        stamp="Gjengir publiserte tall",
+    )
+
+
+def test_html_has_caption_header_cells_and_footer(table):
+    out = table._repr_html_()
+    assert out.startswith('<table class="coopstats-table">')
+    parsed = parse(out)
+    assert parsed.text["caption"] == ["Deltakere <per> fylke"]  # escaped in source, text intact
+    assert parsed.text["th"] == ["Fylke", "Antall", "Andel", "Oslo", "Vestland"]
+    assert parsed.text["td"] == ["12", "40 %", "<b>5</b>", "A & B"]
+    assert ("p", "coopstats-table-notes") in parsed.classes
+    assert parsed.text["p"] == [
+        "Populasjon: Alle inntatte deltakere",
+        "Kilde: Registerdata",
+        "Første note",
+        "a < b",
+    ]
+    assert parsed.text["strong"] == ["Gjengir publiserte tall"]
+
+
+def test_html_escapes_markup(table):
+    out = table._repr_html_()
+    assert "<b>" not in out
+    assert "&lt;b&gt;5&lt;/b&gt;" in out
+    assert "A &amp; B" in out
+    assert "&lt;per&gt;" in out
+
+
+def test_html_structure_order(table):
+    out = table._repr_html_()
+    positions = [out.index(tag) for tag in ("<caption>", "<thead>", "<tbody>", "</table>", "<p ")]
+    assert positions == sorted(positions)
+
+
+def test_no_markdown_repr_so_jupyter_uses_html(table):
+    assert not hasattr(table, "_repr_markdown_")
+
+
+def test_default_range_index_is_not_shown():
+    t = Table(title="T", frame=pd.DataFrame({"Indikator": ["a"], "Verdi": ["1"]}))
+    assert parse(t._repr_html_()).text["th"] == ["Indikator", "Verdi"]
+    assert "coopstats-table-notes" not in t._repr_html_()  # nothing to put in the footer
+    assert t.to_markdown().splitlines()[2] == "| Indikator | Verdi |"
+
+
+def test_markdown(table):
+    md = table.to_markdown()
+    lines = md.splitlines()
+    assert lines[0] == "**Deltakere <per> fylke**"
+    assert lines[2] == "| Fylke | Antall | Andel |"
+    assert re.fullmatch(r"\|:-+\|-+:\|-+:\|", lines[3])
+    assert lines[4] == "| Oslo | 12 | 40 % |"
+    for text in ("Populasjon: Alle inntatte deltakere", "Kilde: Registerdata", "a < b"):
+        assert text in lines
+    assert lines[-1] == "**Gjengir publiserte tall**"
+
+
+def test_markdown_escapes_pipes_and_leading_symbols():
+    t = Table(
+        title="T",
+        frame=pd.DataFrame({"a|b": ["x|y"]}),
+        notes=[": = skjult", "- = null"],
+    )
+    md = t.to_markdown()
+    assert "| a\\|b |" in md and "| x\\|y |" in md
+    assert "\\: = skjult" in md.splitlines()  # not a Pandoc table caption
+    assert "\\- = null" in md.splitlines()  # not a list item
+
+
+def test_plain_repr(table):
+    text = repr(table)
+    assert text.splitlines()[0] == "Deltakere <per> fylke"
+    assert "Vestland" in text and "Kilde: Registerdata" in text
+    assert text.splitlines()[-1] == "Gjengir publiserte tall"
+
+
+COUNTS = pd.DataFrame(
+    [[2, 1, 0], [10, 12, 8]],
+    index=pd.Index(["Kvinne", "Mann"], name="Kjønn"),
+    columns=["15–29", "30–44", "45+"],
+)
+
+
+def test_build_count_table_hides_small_cells_and_explains_symbols():
+    t = build_count_table(
+        COUNTS,
+        DisclosureConfig(),
+        title="Deltakere etter kjønn og alder",
+        population="Alle",
+        source="Register",
+        notes=["Alder ved inntak."],
+    )
+    assert list(t.frame.columns) == ["15–29", "30–44", "45+", "I alt"]
+    assert list(t.frame.index) == ["Kvinne", "Mann", "I alt"]
+    assert t.frame.loc["Kvinne"].tolist() == [HIDDEN, HIDDEN, NIL, HIDDEN]
+    assert t.frame.loc["I alt"].tolist() == ["12", "13", "8", "33"]
+    assert t.notes[0] == "Alder ved inntak."
+    assert symbol_note(5, secondary=True) in t.notes
+    assert any(
+        n.startswith(": = skjult av personvernhensyn (færre enn 5 personer)") for n in t.notes
+    )
+    assert any(n.startswith(f"{NIL} = null") for n in t.notes)
+    assert t.stamp is None
+    assert (t.population, t.source) == ("Alle", "Register")
+    html_text = t._repr_html_()
+    assert "færre enn 5 personer" in html_text and "<strong>" not in html_text
+
+
+def test_build_count_table_symbol_note_only_when_needed():
+    big = COUNTS + 10
+    t = build_count_table(big, DisclosureConfig(), title="T")
+    assert HIDDEN not in set(t.frame.to_numpy().ravel())
+    assert not any("personvern" in n for n in t.notes)
+    assert not any(n.startswith(NIL) for n in t.notes)
+    # Only primary suppression needed? Then no sentence about larger numbers.
+    assert "større" not in symbol_note(3)
+    assert symbol_note(3) == ": = skjult av personvernhensyn (færre enn 3 personer)."
+
+
+def test_build_count_table_min_count_is_in_the_note():
+    t = build_count_table(COUNTS, DisclosureConfig(min_count=2), title="T")
+    assert any("færre enn 2 personer" in n for n in t.notes)
+    assert t.frame.loc["Kvinne", "30–44"] == HIDDEN
+    assert t.frame.loc["Kvinne", "I alt"] == "3"  # 3 is not small when min_count is 2
+
+
+def test_build_count_table_reproduce_published_stamp():
+    config = DisclosureConfig(reproduce_published=True)
+    t = build_count_table(COUNTS, config, title="T")
+    assert t.stamp == config.stamp
+    assert t.frame.loc["Kvinne"].tolist() == ["2", "1", NIL, "3"]
+    assert f"<strong>{config.stamp}</strong>" in t._repr_html_()
+    assert t.to_markdown().splitlines()[-1] == f"**{config.stamp}**"
+
+
+def test_build_count_table_with_shares_interleaves_columns():
+    t = build_count_table(COUNTS, DisclosureConfig(), title="T", shares="column")
+    assert list(t.frame.columns) == [
+        "15–29, antall", "15–29, prosent", "30–44, antall", "30–44, prosent",
+        "45+, antall", "45+, prosent", "I alt, antall", "I alt, prosent",
+    ]  # fmt: skip
+    assert t.frame.loc["Mann", "45+, antall"] == "8"
+    assert t.frame.loc["Mann", "45+, prosent"] == "100\xa0%"
+    assert t.frame.loc["Mann", "15–29, prosent"] == HIDDEN  # same mask as the count
+    assert t.frame.loc["I alt", "15–29, prosent"] == "100\xa0%"
+    assert "Prosent av summen i kolonnen." in t.notes
+    assert t.frame.columns.name is None or t.frame.columns.name == COUNTS.columns.name
+
+
+def test_build_count_table_uses_the_population_mask():
+    masks = MaskRegistry()
+    build_count_table(COUNTS, DisclosureConfig(), title="A", population_id="p", masks=masks)
+    big = COUNTS + 10
+    t = build_count_table(big, DisclosureConfig(), title="B", population_id="p", masks=masks)
+    assert t.frame.loc["Kvinne", "15–29"] == HIDDEN
+    assert any("personvern" in n for n in t.notes)
