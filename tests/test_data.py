@@ -1,0 +1,103 @@
+"""Tests for reading a delivery into typed frames (coopstats.data)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coopstats.data import COLUMNS, FILES, Datasets, DataValidationError, load_datasets, read_table
+from coopstats.validate import Problem
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def raw_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def set_cell(path: Path, line: int, column: str, value: str) -> None:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[line - 1][rows[0].index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Datasets:
+    return load_datasets(DEMO)
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    target = tmp_path / "delivery"
+    shutil.copytree(DEMO, target)
+    set_cell(target / "participants.csv", 3, "birth_year", "19x0")
+    set_cell(target / "spells.csv", 4, "start_date", "01.02.2020")
+    return target
+
+
+def test_demo_loads_every_file_with_every_column(demo):
+    assert demo.directory == DEMO
+    for name in FILES:
+        frame = getattr(demo, name)
+        assert list(frame.columns) == list(COLUMNS[name])
+        assert len(frame) == len(raw_rows(DEMO / f"{name}.csv"))
+    assert [p.name for p in demo.files()] == [f"{name}.csv" for name in FILES]
+
+
+def test_demo_frames_are_typed(demo):
+    p = demo.participants
+    assert pd.api.types.is_datetime64_any_dtype(p["intake_date"])
+    assert pd.api.types.is_datetime64_any_dtype(p["exit_date"])
+    assert p["birth_year"].dtype == "Int64"
+    assert p["relevant_work_experience"].dtype == "boolean"
+    assert isinstance(p["gender"].dtype, pd.StringDtype)
+    assert demo.activity_log["count"].dtype == "Float64"
+    assert pd.api.types.is_datetime64_any_dtype(demo.spells["start_date"])
+
+
+def test_demo_values_survive_typing(demo):
+    rows = raw_rows(DEMO / "participants.csv")
+    p = demo.participants
+    assert p["birth_year"].tolist() == [int(r["birth_year"]) for r in rows]
+    assert p["exit_date"].isna().sum() == sum(1 for r in rows if not r["exit_date"])
+    assert p["short_residence_judged"].sum() == sum(
+        r["short_residence_judged"] == "true" for r in rows
+    )
+    first = rows[0]
+    assert p.loc[0, "intake_date"] == pd.Timestamp(first["intake_date"])
+    # Empty text cells are missing values, not empty strings.
+    assert p["norwegian_written"].isna().sum() == sum(1 for r in rows if not r["norwegian_written"])
+
+
+def test_load_datasets_raises_with_every_problem(broken):
+    with pytest.raises(DataValidationError) as info:
+        load_datasets(broken)
+    problems = info.value.problems
+    assert all(isinstance(p, Problem) for p in problems)
+    spots = {(p.file, p.row, p.column) for p in problems}
+    assert ("participants.csv", 3, "birth_year") in spots
+    assert ("spells.csv", 4, "start_date") in spots
+    assert "participants.csv, rad 3, kolonne birth_year: verdi '19x0'" in str(info.value)
+
+
+def test_load_without_validation_coerces_bad_values_to_missing(broken):
+    data = load_datasets(broken, validate=False)
+    assert pd.isna(data.participants.loc[1, "birth_year"])
+    assert pd.isna(data.spells.loc[2, "start_date"])
+
+
+def test_read_table_accepts_byte_order_mark(tmp_path):
+    path = tmp_path / "participants.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (DEMO / "participants.csv").read_bytes())
+    frame = read_table(path, "participants")
+    assert frame["person_id"].notna().all()
+    assert frame["person_id"].tolist() == [
+        r["person_id"] for r in raw_rows(DEMO / "participants.csv")
+    ]

@@ -1,0 +1,427 @@
+"""Tests for the data contract (coopstats.contract) and its validator (coopstats.validate)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coopstats.cli import main as cli_main
+from coopstats.validate import (
+    Problem,
+    format_problem,
+    format_problems,
+    main_validate,
+    read_raw,
+    validate_directory,
+)
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+NATIONAL_ID = "01019912345"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def set_cell(directory: Path, file: str, line: int, column: str, value: str) -> str:
+    """Set the cell on CSV line ``line`` (header = 1); return the old value."""
+    rows = read_rows(directory / file)
+    j = rows[0].index(column)
+    old = rows[line - 1][j]
+    rows[line - 1][j] = value
+    write_rows(directory / file, rows)
+    return old
+
+
+def cell(directory: Path, file: str, line: int, column: str) -> str:
+    rows = read_rows(directory / file)
+    return rows[line - 1][rows[0].index(column)]
+
+
+def line_of(directory: Path, file: str, column: str, value: str) -> int:
+    """The CSV line of the first row whose ``column`` equals ``value``."""
+    rows = read_rows(directory / file)
+    j = rows[0].index(column)
+    return next(i + 1 for i, row in enumerate(rows) if i and row[j] == value)
+
+
+def drop_column(directory: Path, file: str, column: str) -> None:
+    rows = read_rows(directory / file)
+    j = rows[0].index(column)
+    write_rows(directory / file, [row[:j] + row[j + 1 :] for row in rows])
+
+
+def add_column(directory: Path, file: str, column: str, value: str) -> None:
+    rows = read_rows(directory / file)
+    write_rows(directory / file, [rows[0] + [column]] + [row + [value] for row in rows[1:]])
+
+
+def where(problems: list[Problem]) -> set[tuple[str, int | None, str | None]]:
+    return {(p.file, p.row, p.column) for p in problems}
+
+
+def find(problems: list[Problem], file: str, row: int | None, column: str | None) -> Problem:
+    hits = [p for p in problems if (p.file, p.row, p.column) == (file, row, column)]
+    assert hits, f"no problem at {file}, row {row}, column {column}:\n{format_problems(problems)}"
+    return hits[0]
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "delivery"
+    shutil.copytree(DEMO, target)
+    return target
+
+
+@pytest.fixture
+def broken(demo_copy: Path) -> tuple[Path, dict[str, tuple[str, int | None, str | None]]]:
+    """The demo with many problems at once; returns the directory and where each one is."""
+    d = demo_copy
+    expected: dict[str, tuple[str, int | None, str | None]] = {}
+
+    set_cell(d, "participants.csv", 4, "intake_date", "2023-02-30")
+    expected["bad date"] = ("participants.csv", 4, "intake_date")
+    set_cell(d, "participants.csv", 5, "gender", "X")
+    expected["unknown gender"] = ("participants.csv", 5, "gender")
+    set_cell(d, "participants.csv", 6, "birth_year", "19x0")
+    expected["unparseable year"] = ("participants.csv", 6, "birth_year")
+    first_id = cell(d, "participants.csv", 2, "person_id")
+    set_cell(d, "participants.csv", 9, "person_id", first_id)
+    expected["duplicate id"] = ("participants.csv", 9, "person_id")
+
+    set_cell(d, "spells.csv", 3, "person_id", NATIONAL_ID)
+    expected["11-digit id"] = ("spells.csv", 3, "person_id")
+    set_cell(d, "spells.csv", 10, "person_id", "D999")
+    expected["spell for unknown person"] = ("spells.csv", 10, "person_id")
+
+    set_cell(d, "activity_log.csv", 3, "unit_id", "nav-atlantis")
+    expected["unknown unit"] = ("activity_log.csv", 3, "unit_id")
+    add_column(d, "activity_log.csv", "fnr", "")
+    expected["extra column"] = ("activity_log.csv", None, "fnr")
+
+    ranged = line_of(d, "reported_figures.csv", "qualifier", "range")
+    set_cell(d, "reported_figures.csv", ranged, "value_high", "")
+    expected["range without bounds"] = ("reported_figures.csv", ranged, "value_high")
+
+    drop_column(d, "segments.csv", "polarity")
+    expected["missing column"] = ("segments.csv", None, "polarity")
+    set_cell(d, "segments.csv", 2, "trial_id", "moteplassen-innlandet")
+    expected["trial of another unit"] = ("segments.csv", 2, "trial_id")
+    return d, expected
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def test_demo_data_is_valid():
+    assert validate_directory(DEMO) == []
+
+
+def test_demo_exit_code_and_summary(capsys):
+    assert main_validate(str(DEMO)) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.startswith("OK:")
+    assert "participants 66" in out and "spells 374" in out
+
+
+# --------------------------------------------------------------------------- many at once
+
+
+def test_every_problem_is_reported_in_one_run(broken):
+    directory, expected = broken
+    problems = validate_directory(directory)
+    found = where(problems)
+    missing = {name: spot for name, spot in expected.items() if spot not in found}
+    assert not missing, f"not reported: {missing}\n{format_problems(problems)}"
+    # Files that were not touched report nothing.
+    assert {p.file for p in problems} == {
+        "participants.csv",
+        "spells.csv",
+        "activity_log.csv",
+        "reported_figures.csv",
+        "segments.csv",
+    }
+
+
+def test_problems_carry_raw_values_and_expectations(broken):
+    directory, _ = broken
+    problems = validate_directory(directory)
+    bad_year = find(problems, "participants.csv", 6, "birth_year")
+    assert bad_year.value == "19x0"
+    assert "1940–2010" in bad_year.expected
+    assert find(problems, "participants.csv", 4, "intake_date").value == "2023-02-30"
+    assert find(problems, "participants.csv", 5, "gender").value == "X"
+    duplicate = find(problems, "participants.csv", 9, "person_id")
+    assert "rad 2" in duplicate.expected
+    assert find(problems, "spells.csv", 10, "person_id").value == "D999"
+    missing = find(problems, "segments.csv", None, "polarity")
+    assert missing.value is None
+
+
+def test_national_id_is_reported_but_never_echoed(broken):
+    directory, _ = broken
+    problems = validate_directory(directory)
+    spotted = [p for p in problems if p.file == "spells.csv" and p.row == 3]
+    assert any("11-sifrede" in p.expected for p in spotted)
+    assert NATIONAL_ID not in format_problems(problems)
+
+
+def test_problems_are_sorted_by_file_then_line(broken):
+    directory, _ = broken
+    problems = validate_directory(directory)
+    files = [p.file for p in problems]
+    order = ["participants.csv", "spells.csv", "activity_log.csv", "reported_figures.csv"]
+    order.append("segments.csv")
+    assert files == sorted(files, key=order.index)
+    rows = [p.row or 0 for p in problems if p.file == "participants.csv"]
+    assert rows == sorted(rows)
+
+
+# --------------------------------------------------------------------------- single rules
+
+
+def test_missing_file_is_reported(demo_copy):
+    (demo_copy / "segments.csv").unlink()
+    problems = validate_directory(demo_copy)
+    assert where(problems) == {("segments.csv", None, None)}
+
+
+def test_eleven_digits_anywhere_in_participants(demo_copy):
+    set_cell(demo_copy, "participants.csv", 3, "country_background", f"Syria {NATIONAL_ID}")
+    problems = validate_directory(demo_copy)
+    assert where(problems) == {("participants.csv", 3, "country_background")}
+    assert NATIONAL_ID not in problems[0].value
+
+
+def test_ten_and_twelve_digits_are_not_national_ids(demo_copy):
+    set_cell(demo_copy, "participants.csv", 3, "country_background", "Syria 0101991234")
+    set_cell(demo_copy, "participants.csv", 4, "country_background", "Syria 010199123456")
+    assert validate_directory(demo_copy) == []
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("exit_date", "2023-01-01"),  # before intake
+        ("birth_year", "1939"),
+        ("children_under_18", "16"),
+        ("immigration_year", "1950"),  # before birth
+        ("norwegian_oral", "B3"),
+        ("relevant_work_experience", "ja"),
+        ("education_completed_country", "sverige"),
+    ],
+)
+def test_participant_rules(demo_copy, column, value):
+    set_cell(demo_copy, "participants.csv", 2, column, value)
+    assert where(validate_directory(demo_copy)) == {("participants.csv", 2, column)}
+
+
+def test_education_started_above_completed_unless_other_country(demo_copy):
+    line = 2
+    set_cell(demo_copy, "participants.csv", line, "education_completed", "vgo")
+    set_cell(demo_copy, "participants.csv", line, "education_completed_country", "norge")
+    set_cell(demo_copy, "participants.csv", line, "education_started", "grunnskole")
+    set_cell(demo_copy, "participants.csv", line, "education_started_country", "norge")
+    problems = validate_directory(demo_copy)
+    assert where(problems) == {("participants.csv", line, "education_started")}
+    set_cell(demo_copy, "participants.csv", line, "education_started_country", "utland")
+    assert validate_directory(demo_copy) == []
+
+
+def test_started_education_needs_a_country(demo_copy):
+    line = line_of(demo_copy, "participants.csv", "education_started", "ingen")
+    set_cell(demo_copy, "participants.csv", line, "education_started", "hoyere")
+    assert where(validate_directory(demo_copy)) == {
+        ("participants.csv", line, "education_started_country")
+    }
+
+
+def test_trial_must_belong_to_the_unit(demo_copy):
+    line = line_of(demo_copy, "participants.csv", "unit_id", "nav-oslo")
+    set_cell(demo_copy, "participants.csv", line, "trial_id", "lengre-varighet-vestland")
+    problems = validate_directory(demo_copy)
+    assert where(problems) == {("participants.csv", line, "trial_id")}
+    assert "nav-oslo" in problems[0].expected and "nav-vestland" in problems[0].expected
+
+
+def test_spell_rules(demo_copy):
+    set_cell(demo_copy, "spells.csv", 2, "kind", "ferie")
+    line = line_of(demo_copy, "spells.csv", "kind", "status")
+    set_cell(demo_copy, "spells.csv", line, "full_time", "true")
+    done = next(i for i in range(2, 50) if cell(demo_copy, "spells.csv", i, "end_date"))
+    start = cell(demo_copy, "spells.csv", done, "start_date")
+    set_cell(demo_copy, "spells.csv", done, "end_date", "2000-01-01")
+    assert start > "2000-01-01"
+    assert where(validate_directory(demo_copy)) == {
+        ("spells.csv", 2, "kind"),
+        ("spells.csv", line, "full_time"),
+        ("spells.csv", done, "end_date"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "count", "low", "high", "column"),
+    [
+        ("exact", "", "", "", "count"),
+        ("approximate", "", "", "", "count"),
+        ("range", "", "", "60", "count_low"),
+        ("range", "", "4", "", "count_high"),
+        ("range", "", "60", "4", "count_high"),
+        ("range", "70", "4", "60", "count"),
+        ("exact", "5", "4", "", "count_low"),
+        ("not_reported", "5", "", "", "count"),
+        ("guess", "5", "", "", "qualifier"),
+        ("exact", "-1", "", "", "count"),
+        ("exact", "1,5", "", "", "count"),
+    ],
+)
+def test_qualifier_rules(demo_copy, qualifier, count, low, high, column):
+    f = "activity_log.csv"
+    for name, value in {"qualifier": qualifier, "count": count, "count_low": low}.items():
+        set_cell(demo_copy, f, 2, name, value)
+    set_cell(demo_copy, f, 2, "count_high", high)
+    assert where(validate_directory(demo_copy)) == {(f, 2, column)}
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "count", "low", "high"),
+    [
+        ("exact", "5", "", ""),
+        ("range", "", "4", "60"),
+        ("range", "30", "4", "60"),
+        ("range", "", "4", "4"),
+        ("not_reported", "", "", ""),
+    ],
+)
+def test_qualifier_rules_accept(demo_copy, qualifier, count, low, high):
+    f = "activity_log.csv"
+    for name, value in {"qualifier": qualifier, "count": count, "count_low": low}.items():
+        set_cell(demo_copy, f, 2, name, value)
+    set_cell(demo_copy, f, 2, "count_high", high)
+    assert validate_directory(demo_copy) == []
+
+
+def test_source_lines_needed_for_seed_documents(demo_copy):
+    set_cell(demo_copy, "segments.csv", 3, "source_lines", "")
+    set_cell(demo_copy, "segments.csv", 4, "source_doc", "seed-009")
+    set_cell(demo_copy, "segments.csv", 5, "phase", "XYZ")
+    assert where(validate_directory(demo_copy)) == {
+        ("segments.csv", 3, "source_lines"),
+        ("segments.csv", 4, "source_doc"),
+        ("segments.csv", 5, "phase"),
+    }
+
+
+def test_percent_figures_lie_between_0_and_100(demo_copy):
+    line = line_of(demo_copy, "reported_figures.csv", "unit", "percent")
+    set_cell(demo_copy, "reported_figures.csv", line, "value", "101")
+    assert where(validate_directory(demo_copy)) == {("reported_figures.csv", line, "value")}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_line_numbers_count_physical_lines(demo_copy):
+    rows = read_rows(demo_copy / "segments.csv")
+    j = rows[0].index("paraphrase")
+    rows[1][j] = "første linje\nandre linje"
+    rows[3][rows[0].index("polarity")] = "neutral"
+    write_rows(demo_copy / "segments.csv", rows)
+    # Record 3 (the header is record 1) starts on line 5 because record 1 spans two lines.
+    assert where(validate_directory(demo_copy)) == {("segments.csv", 5, "polarity")}
+
+
+def test_wrong_number_of_fields_is_reported(demo_copy):
+    path = demo_copy / "activity_log.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].rstrip("\n") + ",extra\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    problems = validate_directory(demo_copy)
+    assert where(problems) == {("activity_log.csv", 3, None)}
+
+
+def test_byte_order_mark_is_accepted(demo_copy):
+    path = demo_copy / "participants.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert validate_directory(demo_copy) == []
+
+
+def test_read_raw_keeps_raw_text_and_line_index(demo_copy):
+    frame, problems = read_raw(demo_copy / "participants.csv")
+    assert problems == []
+    assert frame.index[0] == 2 and len(frame) == 66
+    assert frame.loc[2, "person_id"] == cell(demo_copy, "participants.csv", 2, "person_id")
+
+
+# --------------------------------------------------------------------------- output and exit codes
+
+
+def test_format_problem_line():
+    problem = Problem("participants.csv", 5, "birth_year", "19x0", "heltall 1940–2010")
+    assert format_problem(problem) == (
+        "participants.csv, rad 5, kolonne birth_year: verdi '19x0' – forventet heltall 1940–2010"
+    )
+    assert format_problem(Problem("spells.csv", None, None, None, "filen")) == (
+        "spells.csv: forventet filen"
+    )
+    assert "tom verdi" in format_problem(Problem("x.csv", 2, "a", "", "en verdi"))
+
+
+def test_main_validate_reports_problems_on_stderr(broken, capsys):
+    directory, expected = broken
+    assert main_validate(str(directory)) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "participants.csv, rad 6, kolonne birth_year: verdi '19x0'" in captured.err
+    assert "problemer funnet" in captured.err.splitlines()[-1]
+
+
+def test_main_validate_missing_directory(tmp_path, capsys):
+    assert main_validate(str(tmp_path / "nowhere")) == 2
+    file = tmp_path / "file.csv"
+    file.write_text("x\n", encoding="utf-8")
+    assert main_validate(str(file)) == 2
+    assert "fant ikke mappa" in capsys.readouterr().err
+
+
+def test_cli_validate_in_process(broken, capsys):
+    directory, _ = broken
+    assert cli_main(["validate", str(directory)]) == 1
+    assert "spells.csv, rad 10, kolonne person_id" in capsys.readouterr().err
+    assert cli_main(["validate", str(DEMO)]) == 0
+
+
+def test_cli_validate_subprocess(broken):
+    directory, _ = broken
+    result = subprocess.run(
+        [sys.executable, "-m", "coopstats.cli", "validate", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "participants.csv, rad 4, kolonne intake_date: verdi '2023-02-30'" in result.stderr
+    assert "segments.csv, kolonne polarity" in result.stderr
+
+
+def test_unreadable_files_are_reported_once(demo_copy):
+    (demo_copy / "segments.csv").write_text("", encoding="utf-8")
+    (demo_copy / "activity_log.csv").write_bytes("record_id\nnavn æ\n".encode("latin-1"))
+    problems = validate_directory(demo_copy)
+    assert where(problems) == {("segments.csv", None, None), ("activity_log.csv", None, None)}
+    assert "UTF-8" in find(problems, "activity_log.csv", None, None).expected
