@@ -1,0 +1,708 @@
+"""Indicator definitions and the engine that computes them per trial.
+
+Definitions live in ``coopstats/definitions/indicators.yaml``: exactly one entry per id in
+:data:`coopstats.registry.INDICATOR_IDS`, validated with frozen pydantic models. A numerator or
+denominator is a small *spec* (a mapping with a ``dataset`` key):
+
+``{dataset: participants, status: all|active|exited, filter: {column: value | [values]}}``
+    Persons among the trial's participant rows. ``status`` is judged at the period end:
+    ``all`` = admitted (intake on or before the end), ``active`` = admitted and no exit on or
+    before the end, ``exited`` = admitted with an exit on or before the end.
+``{dataset: spells, kind: K, codes: [...], window: [from, to]}``
+    Persons (of the population) with a spell of kind ``K`` (and one of ``codes`` if given)
+    overlapping ``window`` (default: the requested period, else all time). A spell kind absent
+    from the whole delivery means the data are not delivered: the value is ``not_reported``.
+``{dataset: activity_log, activity: [...], channel: [...], fallback_target: ind-id}``
+    Sum of the county's reported counts, qualifier kept. ``fallback_target`` (denominators
+    only) uses the trial's registry target for that indicator when the log has no rows.
+
+Values keep their kind: ``exact``, ``approximate`` (any approximate input), ``range`` (any range
+input; ``low``/``high`` carried through), ``not_reported`` (no rows for the trial) and
+``not_defined`` (the definition's ``models`` list excludes the trial's model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from statsmodels.stats.proportion import proportion_confint
+
+from coopstats.data import COLUMNS, Datasets
+from coopstats.disclosure import DisclosureConfig, is_small, protect_share
+from coopstats.formatting import (
+    HIDDEN,
+    NIL,
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    fmt_interval,
+    fmt_number,
+    fmt_percent,
+)
+from coopstats.registry import (
+    INDICATOR_IDS,
+    LEVEL_LABELS,
+    Provenance,
+    Registry,
+    Target,
+    Trial,
+    load_registry,
+)
+
+__all__ = [
+    "PARTITIONS",
+    "ActivitySpec",
+    "IndicatorDef",
+    "IndicatorError",
+    "ParticipantSpec",
+    "SpellSpec",
+    "TABLE_COLUMNS",
+    "VALUE_COLUMNS",
+    "compute_indicators",
+    "indicator_table_frame",
+    "load_indicators",
+]
+
+FILENAME = "indicators.yaml"
+#: Columns of :func:`compute_indicators`' result, in order.
+VALUE_COLUMNS: tuple[str, ...] = (
+    "indicator_id",
+    "label_nb",
+    "chain_level",
+    "unit_id",
+    "trial_id",
+    "model_id",
+    "kind",
+    "value",
+    "low",
+    "high",
+    "numerator",
+    "denominator",
+    "ci_low",
+    "ci_high",
+    "measure",
+    "person_data",
+    "target_kind",
+    "target_value",
+    "target_low",
+    "target_high",
+    "target_text",
+    "source",
+)
+#: Columns of :func:`indicator_table_frame`.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "Indikator",
+    "Resultatkjede-nivå",
+    "Verdi",
+    "95 % KI",
+    "Mål",
+    "Kilde",
+)
+SOURCE_NB = {"participants": "Registerdata", "activity_log": "Fylkets rapportering"}
+_DATASETS = ("participants", "spells", "activity_log")
+#: Person counts that partition a total: if one part is hidden, every part is hidden, so a
+#: hidden part cannot be recovered as total minus the others (complementary suppression).
+PARTITIONS: dict[str, tuple[str, ...]] = {
+    "ind-deltakere-inntatt": ("ind-deltakere-aktive", "ind-frafall"),
+}
+_FLOAT = ("value", "low", "high", "ci_low", "ci_high", "target_value", "target_low", "target_high")
+
+
+class IndicatorError(ValueError):
+    """The definitions file is missing, malformed or incomplete; the message says where and why."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+FilterValue = str | bool | int | tuple[str, ...]
+
+
+class ParticipantSpec(_Frozen):
+    """Persons among the trial's participants, by status at period end and column filters."""
+
+    dataset: Literal["participants"]
+    status: Literal["all", "active", "exited"] = "all"
+    filter: dict[str, FilterValue] = Field(default_factory=dict)
+
+    @field_validator("filter")
+    @classmethod
+    def _known_columns(cls, value: dict[str, FilterValue]) -> dict[str, FilterValue]:
+        unknown = sorted(set(value) - set(COLUMNS["participants"]))
+        if unknown:
+            raise ValueError(
+                f"unknown participants column(s) {unknown}; expected a contract column"
+            )
+        return value
+
+
+class SpellSpec(_Frozen):
+    """Persons with a spell of ``kind`` (optionally ``codes``) overlapping ``window``."""
+
+    dataset: Literal["spells"]
+    kind: str = Field(min_length=1)
+    codes: tuple[str, ...] = ()
+    window: tuple[date, date] | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _ordered(cls, value: tuple[date, date] | None) -> tuple[date, date] | None:
+        if value is not None and value[1] < value[0]:
+            raise ValueError("expected [from, to] with from on or before to")
+        return value
+
+
+class ActivitySpec(_Frozen):
+    """Sum of reported activity counts for the listed activity codes (and channels)."""
+
+    dataset: Literal["activity_log"]
+    activity: tuple[str, ...] = Field(min_length=1)
+    channel: tuple[str, ...] = ()
+    fallback_target: str | None = None
+
+    @field_validator("fallback_target")
+    @classmethod
+    def _known_indicator(cls, value: str | None) -> str | None:
+        if value is not None and value not in INDICATOR_IDS:
+            raise ValueError(f"expected one of the ind-* ids (got {value!r})")
+        return value
+
+
+Spec = Annotated[ParticipantSpec | SpellSpec | ActivitySpec, Field(discriminator="dataset")]
+
+
+class IndicatorDef(_Frozen):
+    """One indicator definition (see the module docstring for the spec language)."""
+
+    id: str
+    label_nb: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    chain_level: Literal[
+        "problemforstaelse",
+        "innsatsfaktorer",
+        "aktiviteter",
+        "resultater",
+        "brukereffekter",
+        "samfunnseffekter",
+    ]
+    kind: Literal["count", "share", "ratio"]
+    source: Literal["participants", "activity_log"]
+    numerator: Spec
+    denominator: Spec | None = None
+    population: str = Field(min_length=1)
+    period: str = Field(min_length=1)
+    unit: Literal["personer", "antall", "andel"]
+    breakdowns: tuple[str, ...] = ()
+    disclosure: Literal["person", "aggregate"]
+    models: tuple[str, ...] = ()
+    provenance: Provenance
+
+    @field_validator("id")
+    @classmethod
+    def _known_id(cls, value: str) -> str:
+        if value not in INDICATOR_IDS:
+            raise ValueError(
+                f"expected one of the ind-* ids in registry.INDICATOR_IDS (got {value!r})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IndicatorDef:
+        person = self.source == "participants"
+        allowed = ("participants", "spells") if person else ("activity_log",)
+        if self.numerator.dataset not in allowed:
+            raise ValueError(
+                f"numerator.dataset: expected one of {allowed} for source {self.source}"
+            )
+        if self.kind == "count" and self.denominator is not None:
+            raise ValueError("denominator: expected no denominator for kind 'count'")
+        if self.kind != "count" and self.denominator is None:
+            raise ValueError(f"denominator: required for kind {self.kind!r}")
+        if self.kind == "share" and not person:
+            raise ValueError("kind: 'share' needs source participants (use 'ratio' for aggregates)")
+        if self.kind == "ratio" and person:
+            raise ValueError("kind: 'ratio' needs source activity_log (use 'share' for persons)")
+        if self.denominator is not None:
+            expected = "participants" if person else "activity_log"
+            if self.denominator.dataset != expected:
+                raise ValueError(f"denominator.dataset: expected {expected!r}")
+        if isinstance(self.numerator, ActivitySpec) and self.numerator.fallback_target:
+            raise ValueError("numerator.fallback_target: only allowed in a denominator")
+        unit = "andel" if self.kind != "count" else ("personer" if person else "antall")
+        if self.unit != unit:
+            raise ValueError(f"unit: expected {unit!r} for kind {self.kind!r} and {self.source}")
+        disclosure = "person" if person else "aggregate"
+        if self.disclosure != disclosure:
+            raise ValueError(f"disclosure: expected {disclosure!r} for source {self.source}")
+        unknown = sorted(set(self.breakdowns) - set(COLUMNS[self.source]))
+        if unknown:
+            raise ValueError(f"breakdowns: unknown {self.source} column(s) {unknown}")
+        return self
+
+    def applies_to(self, model_id: str) -> bool:
+        """Whether the indicator is defined for ``model_id`` (empty ``models`` = all)."""
+        return not self.models or model_id in self.models
+
+
+class _File(_Frozen):
+    indicators: tuple[IndicatorDef, ...] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _format_errors(filename: str, data: Any, exc: ValidationError) -> str:
+    entries = data.get("indicators") if isinstance(data, dict) else None
+    lines = []
+    for err in exc.errors():
+        path = ""
+        loc = list(err["loc"])
+        for i, part in enumerate(loc):
+            prev = loc[i - 1] if i else None
+            if part in _DATASETS and prev in ("numerator", "denominator"):
+                continue  # discriminator tag, not a key
+            if isinstance(part, int):
+                path += f"[{part}]"
+                if prev == "indicators" and isinstance(entries, list) and part < len(entries):
+                    entry = entries[part]
+                    if isinstance(entry, dict) and entry.get("id"):
+                        path += f" ({entry['id']})"
+            else:
+                path += f".{part}" if path else str(part)
+        msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
+        if err["type"] == "missing":
+            msg = "required key is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "unexpected key (not part of the schema)"
+        elif "(got " not in msg and len(repr(err.get("input"))) <= 80:
+            msg += f" (got {err.get('input')!r})"
+        lines.append(f"{filename}: {path}: {msg}" if path else f"{filename}: {msg}")
+    head = lines[0]
+    if len(lines) > 1:
+        head += f"\n  ... and {len(lines) - 1} more problem(s):\n  " + "\n  ".join(lines[1:])
+    return head
+
+
+def load_indicators(
+    path: Path | str | None = None, *, model_ids: set[str] | None = None
+) -> dict[str, IndicatorDef]:
+    """Load and validate the indicator definitions, keyed by id in file order.
+
+    Parameters
+    ----------
+    path
+        A YAML file; ``None`` reads the packaged ``coopstats/definitions/indicators.yaml``.
+    model_ids
+        Model ids a definition's ``models`` may name; ``None`` uses the packaged registry.
+
+    Raises
+    ------
+    IndicatorError
+        Naming the file, the key path and what was expected.
+    """
+    filename = FILENAME if path is None else str(path)
+    try:
+        if path is None:
+            text = (resources.files("coopstats") / "definitions" / FILENAME).read_text("utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise IndicatorError(f"{filename}: file not found") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise IndicatorError(f"{filename}: invalid YAML{where}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise IndicatorError(f"{filename}: expected a mapping with key 'indicators' at the top")
+    try:
+        parsed = _File.model_validate(data)
+    except ValidationError as exc:
+        raise IndicatorError(_format_errors(filename, data, exc)) from exc
+    if model_ids is None:
+        model_ids = set(load_registry().models)
+    defs: dict[str, IndicatorDef] = {}
+    for i, item in enumerate(parsed.indicators):
+        where = f"{filename}: indicators[{i}] ({item.id})"
+        if item.id in defs:
+            raise IndicatorError(f"{where}.id: expected a unique id (duplicate {item.id!r})")
+        unknown = sorted(set(item.models) - model_ids)
+        if unknown:
+            raise IndicatorError(
+                f"{where}.models: expected known model ids ({', '.join(sorted(model_ids))}); "
+                f"unknown {unknown}"
+            )
+        defs[item.id] = item
+    missing = sorted(INDICATOR_IDS - set(defs))
+    if missing:
+        raise IndicatorError(
+            f"{filename}: indicators: expected one definition per id in registry.INDICATOR_IDS; "
+            f"missing {missing}"
+        )
+    return defs
+
+
+# --------------------------------------------------------------------------- engine
+
+
+@dataclass(frozen=True)
+class _Amount:
+    """A reported quantity with its kind (exact/approximate/range/not_reported)."""
+
+    kind: str
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def bounds(self) -> tuple[float, float]:
+        if self.kind == "range":
+            return float(self.low), float(self.high)  # type: ignore[arg-type]
+        return float(self.value), float(self.value)  # type: ignore[arg-type]
+
+
+_NOT_REPORTED = _Amount("not_reported")
+
+
+def _as_ts(day: date | None) -> pd.Timestamp | None:
+    return pd.Timestamp(day) if day is not None else None
+
+
+def _sum_activity(
+    log: pd.DataFrame, trial: Trial, spec: ActivitySpec, period: tuple[date, date] | None
+) -> _Amount:
+    rows = log[(log["trial_id"] == trial.id) & log["activity"].isin(list(spec.activity))]
+    if spec.channel:
+        rows = rows[rows["channel"].isin(list(spec.channel))]
+    if period is not None:
+        start, end = _as_ts(period[0]), _as_ts(period[1])
+        inside = (rows["period_start"].isna() | (rows["period_start"] >= start)) & (
+            rows["period_end"].isna() | (rows["period_end"] <= end)
+        )
+        rows = rows[inside.fillna(False).astype(bool)]
+    lows: list[float] = []
+    highs: list[float] = []
+    kinds: set[str] = set()
+    for row in rows.itertuples(index=False):
+        qualifier = row.qualifier if isinstance(row.qualifier, str) else "not_reported"
+        count = None if pd.isna(row.count) else float(row.count)
+        if qualifier == "range":
+            low = float(row.count_low) if not pd.isna(row.count_low) else count
+            high = float(row.count_high) if not pd.isna(row.count_high) else count
+            if low is None or high is None:
+                kinds.add("not_reported")
+                continue
+            lows.append(low)
+            highs.append(high)
+        elif count is not None and qualifier in ("exact", "approximate"):
+            lows.append(count)
+            highs.append(count)
+        else:
+            kinds.add("not_reported")
+            continue
+        kinds.add(qualifier)
+    if not lows:
+        return _NOT_REPORTED
+    if "range" in kinds:
+        return _Amount("range", None, sum(lows), sum(highs))
+    # A partial total (some rows not reported) is shown as approximate.
+    kind = "approximate" if kinds & {"approximate", "not_reported"} else "exact"
+    return _Amount(kind, sum(lows))
+
+
+def _target_amount(target: Target | None) -> _Amount:
+    if target is None or target.qualifier == "not_reported":
+        return _NOT_REPORTED
+    if target.qualifier == "range":
+        return _Amount("range", None, target.low, target.high)
+    return _Amount(target.qualifier, target.value)
+
+
+def _ratio(num: _Amount, den: _Amount) -> _Amount:
+    if num.kind == "not_reported" or den.kind == "not_reported":
+        return _NOT_REPORTED
+    (n_low, n_high), (d_low, d_high) = num.bounds(), den.bounds()
+    if d_low <= 0:
+        return _NOT_REPORTED
+    if "range" in (num.kind, den.kind):
+        return _Amount("range", None, n_low / d_high, n_high / d_low)
+    kind = "approximate" if "approximate" in (num.kind, den.kind) else "exact"
+    return _Amount(kind, n_low / d_low)
+
+
+def _find_target(trial: Trial, indicator_id: str) -> Target | None:
+    return next((t for t in trial.targets if t.indicator == indicator_id), None)
+
+
+def _persons(people: pd.DataFrame, spec: ParticipantSpec, end: pd.Timestamp | None) -> pd.DataFrame:
+    """Rows of ``people`` matching ``spec`` at period end ``end``."""
+    keep = pd.Series(True, index=people.index)
+    if end is not None:
+        keep &= (people["intake_date"].isna() | (people["intake_date"] <= end)).astype(bool)
+    exited = people["exit_date"].notna()
+    if end is not None:
+        exited &= (people["exit_date"] <= end).fillna(False).astype(bool)
+    if spec.status == "active":
+        keep &= ~exited
+    elif spec.status == "exited":
+        keep &= exited
+    for column, wanted in spec.filter.items():
+        series = people[column]
+        if isinstance(wanted, tuple):
+            match = series.astype("string").isin([str(w) for w in wanted])
+        elif isinstance(wanted, bool):
+            match = series == wanted
+        else:
+            match = series.astype("string") == str(wanted)
+        keep &= match.fillna(False).astype(bool)
+    return people[keep]
+
+
+def _with_spell(
+    population: pd.DataFrame,
+    spells: pd.DataFrame,
+    spec: SpellSpec,
+    period: tuple[date, date] | None,
+) -> pd.DataFrame:
+    """Persons of ``population`` with at least one matching spell."""
+    rows = spells[(spells["kind"] == spec.kind).fillna(False).astype(bool)]
+    if spec.codes:
+        rows = rows[rows["code"].isin(list(spec.codes))]
+    window = spec.window or period
+    if window is not None:
+        start, end = _as_ts(window[0]), _as_ts(window[1])
+        overlaps = (rows["start_date"].isna() | (rows["start_date"] <= end)) & (
+            rows["end_date"].isna() | (rows["end_date"] >= start)
+        )
+        rows = rows[overlaps.fillna(False).astype(bool)]
+    ids = set(rows["person_id"].dropna())
+    return population[population["person_id"].isin(ids)]
+
+
+def _spell_kind_delivered(spells: pd.DataFrame, spec: SpellSpec) -> bool:
+    return bool((spells["kind"] == spec.kind).fillna(False).any())
+
+
+def _person_value(
+    d: IndicatorDef, datasets: Datasets, trial: Trial, period: tuple[date, date] | None
+) -> dict[str, Any]:
+    people = datasets.participants[datasets.participants["trial_id"] == trial.id]
+    people = people[people["trial_id"].notna()]
+    if people.empty:
+        return {"kind": "not_reported"}
+    end = _as_ts(period[1]) if period else None
+    num_spec = d.numerator
+    if isinstance(num_spec, SpellSpec) and not _spell_kind_delivered(datasets.spells, num_spec):
+        return {"kind": "not_reported"}
+    if isinstance(d.denominator, ParticipantSpec):
+        population = _persons(people, d.denominator, end)
+    else:
+        population = _persons(people, ParticipantSpec(dataset="participants"), end)
+    if isinstance(num_spec, SpellSpec):
+        hits = _with_spell(population, datasets.spells, num_spec, period)
+    else:
+        assert isinstance(num_spec, ParticipantSpec)
+        hits = _persons(population, num_spec, end)
+    numerator = int(hits["person_id"].nunique())
+    if d.kind == "count":
+        return {"kind": "exact", "value": float(numerator), "numerator": numerator}
+    denominator = int(population["person_id"].nunique())
+    if denominator == 0:
+        return {"kind": "not_reported", "denominator": 0}
+    low, high = proportion_confint(numerator, denominator, alpha=0.05, method="wilson")
+    return {
+        "kind": "exact",
+        "value": numerator / denominator,
+        "numerator": numerator,
+        "denominator": denominator,
+        "ci_low": float(low),
+        "ci_high": float(high),
+    }
+
+
+def _amount_int(amount: _Amount) -> int | None:
+    if amount.kind in ("exact", "approximate") and amount.value is not None:
+        return round(amount.value)
+    return None
+
+
+def _aggregate_value(
+    d: IndicatorDef, datasets: Datasets, trial: Trial, period: tuple[date, date] | None
+) -> dict[str, Any]:
+    assert isinstance(d.numerator, ActivitySpec)
+    num = _sum_activity(datasets.activity_log, trial, d.numerator, period)
+    if d.kind == "count":
+        amount, den = num, None
+    else:
+        assert isinstance(d.denominator, ActivitySpec)
+        den = _sum_activity(datasets.activity_log, trial, d.denominator, period)
+        if den.kind == "not_reported" and d.denominator.fallback_target:
+            den = _target_amount(_find_target(trial, d.denominator.fallback_target))
+        amount = _ratio(num, den)
+    out: dict[str, Any] = {
+        "kind": amount.kind,
+        "value": amount.value,
+        "low": amount.low,
+        "high": amount.high,
+        "numerator": _amount_int(num),
+    }
+    if den is not None:
+        out["denominator"] = _amount_int(den)
+    return out
+
+
+def _target_text(target: Target, unit: str) -> str:
+    def show(x: float | None) -> str:
+        return fmt_percent(x) if unit == "andel" else fmt_number(x)
+
+    if target.qualifier == "exact":
+        text = show(target.value)
+    elif target.qualifier == "approximate":
+        text = f"ca. {show(target.value)}"
+    elif target.qualifier == "range":
+        if unit == "andel":
+            text = fmt_interval(target.low, target.high, percent=True)
+        else:
+            text = f"{fmt_number(target.low)}–{fmt_number(target.high)}"
+    else:
+        return target.description or NOT_AVAILABLE
+    return f"{text} per {target.per}" if target.per else text
+
+
+def compute_indicators(
+    defs: dict[str, IndicatorDef],
+    datasets: Datasets,
+    registry: Registry,
+    *,
+    unit: str | None = None,
+    model: str | None = None,
+    period: tuple[date, date] | None = None,
+) -> pd.DataFrame:
+    """One row per (trial, indicator) with value kind, value, CI and target.
+
+    Parameters
+    ----------
+    defs
+        From :func:`load_indicators`.
+    datasets, registry
+        The delivery and the registry whose trials are reported.
+    unit, model
+        Restrict to trials of this unit (id or alias) and/or model id.
+    period
+        ``(from, to)``: participant status is judged at ``to``; activity rows must lie inside the
+        period (open row dates count as inside); spell specs without a window use it.
+    """
+    unit_id = registry.resolve_unit(unit).id if unit is not None else None
+    records: list[dict[str, Any]] = []
+    for trial in registry.trials.values():
+        if (unit_id and trial.unit != unit_id) or (model and trial.model != model):
+            continue
+        for d in defs.values():
+            if not d.applies_to(trial.model):
+                result: dict[str, Any] = {"kind": "not_defined"}
+            elif d.source == "participants":
+                result = _person_value(d, datasets, trial, period)
+            else:
+                result = _aggregate_value(d, datasets, trial, period)
+            target = _find_target(trial, d.id)
+            records.append(
+                {
+                    "indicator_id": d.id,
+                    "label_nb": d.label_nb,
+                    "chain_level": d.chain_level,
+                    "unit_id": trial.unit,
+                    "trial_id": trial.id,
+                    "model_id": trial.model,
+                    **result,
+                    "measure": d.kind,
+                    "person_data": d.disclosure == "person",
+                    "target_kind": target.qualifier if target else None,
+                    "target_value": target.value if target else None,
+                    "target_low": target.low if target else None,
+                    "target_high": target.high if target else None,
+                    "target_text": _target_text(target, d.unit) if target else None,
+                    "source": d.source,
+                }
+            )
+    frame = pd.DataFrame.from_records(records, columns=list(VALUE_COLUMNS))
+    for column in _FLOAT:
+        frame[column] = pd.to_numeric(frame[column]).astype("Float64")
+    for column in ("numerator", "denominator"):
+        frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+    frame["person_data"] = frame["person_data"].astype(bool)
+    for column in set(VALUE_COLUMNS) - set(_FLOAT) - {"numerator", "denominator", "person_data"}:
+        frame[column] = frame[column].astype("string")
+    return frame
+
+
+# --------------------------------------------------------------------------- display
+
+
+def _value_cells(row: pd.Series, config: DisclosureConfig) -> tuple[str, str]:
+    """(Verdi, 95 % KI) for one row of :func:`compute_indicators`."""
+    kind, measure = row["kind"], row["measure"]
+    if kind == "not_defined":
+        return NOT_APPLICABLE, ""
+    if kind == "not_reported":
+        return NOT_AVAILABLE, ""
+    percent = measure != "count"
+    if kind == "range":
+        if percent:
+            return fmt_interval(row["low"], row["high"], percent=True), ""
+        return f"{fmt_number(row['low'])}–{fmt_number(row['high'])}", ""
+    value = float(row["value"])
+    if measure == "share":
+        if row["person_data"] and protect_share(
+            int(row["numerator"]), int(row["denominator"]), config
+        ):
+            return HIDDEN, HIDDEN
+        return fmt_percent(value), fmt_interval(row["ci_low"], row["ci_high"], percent=True)
+    if measure == "count" and row["person_data"] and is_small(round(value), config):
+        return HIDDEN, ""
+    if measure == "count" and kind == "exact" and value == 0:
+        return NIL, ""
+    shown = fmt_percent(value) if percent else fmt_number(value)
+    return (f"ca. {shown}" if kind == "approximate" else shown), ""
+
+
+def indicator_table_frame(values: pd.DataFrame, config: DisclosureConfig) -> pd.DataFrame:
+    """Norwegian display frame (all str) of :func:`compute_indicators` output.
+
+    Person-level counts below ``config.min_count`` and person-level shares failing
+    :func:`~coopstats.disclosure.protect_share` show ``:`` (their interval too). Approximate
+    values show ``ca.``, ranges ``low–high``, not reported ``..``, not defined ``.``. When one
+    part of a :data:`PARTITIONS` group is hidden in a trial, the other parts are hidden too.
+    """
+    records = [row for _, row in values.iterrows()]
+    cells = [_value_cells(row, config) for row in records]
+    positions: dict[tuple[str, str], int] = {
+        (str(row["trial_id"]), str(row["indicator_id"])): pos for pos, row in enumerate(records)
+    }
+    for trial in dict.fromkeys(str(row["trial_id"]) for row in records):
+        for parts in PARTITIONS.values():
+            present = [positions[(trial, p)] for p in parts if (trial, p) in positions]
+            if any(cells[pos][0] == HIDDEN for pos in present):
+                for pos in present:
+                    if cells[pos][0] not in (NOT_AVAILABLE, NOT_APPLICABLE):
+                        cells[pos] = (HIDDEN, cells[pos][1])
+    rows = []
+    for row, (value, interval) in zip(records, cells, strict=True):
+        target = row["target_text"]
+        rows.append(
+            {
+                "Indikator": str(row["label_nb"]),
+                "Resultatkjede-nivå": LEVEL_LABELS[str(row["chain_level"])],
+                "Verdi": value,
+                "95 % KI": interval,
+                "Mål": "" if pd.isna(target) else str(target),
+                "Kilde": SOURCE_NB.get(str(row["source"]), str(row["source"])),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS), index=values.index, dtype=object)

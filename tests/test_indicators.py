@@ -1,0 +1,494 @@
+"""Tests for coopstats.indicators: definitions, engine (hand-checked) and display frame."""
+
+from __future__ import annotations
+
+import csv
+import math
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from coopstats.data import COLUMNS, FILES, Datasets, read_table
+from coopstats.disclosure import DisclosureConfig
+from coopstats.indicators import (
+    TABLE_COLUMNS,
+    VALUE_COLUMNS,
+    IndicatorDef,
+    IndicatorError,
+    compute_indicators,
+    indicator_table_frame,
+    load_indicators,
+)
+from coopstats.registry import INDICATOR_IDS, LEVEL_KEYS, Registry, load_registry
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+OSLO = "lengre-varighet-oslo"
+MR = "vt-more-og-romsdal"
+INN = "moteplassen-innlandet"
+VT = "jobbspesialist-vestfold-og-telemark"
+Z = 1.959963984540054  # standard normal 97.5 % quantile
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson score interval, written out independently of statsmodels."""
+    p = k / n
+    denom = 1 + Z**2 / n
+    centre = (p + Z**2 / (2 * n)) / denom
+    half = Z / denom * math.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2))
+    return centre - half, centre + half
+
+
+@pytest.fixture(scope="module")
+def reg() -> Registry:
+    return load_registry()
+
+
+@pytest.fixture(scope="module")
+def defs() -> dict[str, IndicatorDef]:
+    return load_indicators()
+
+
+def make_datasets(
+    directory: Path,
+    participants: list[dict] = (),
+    spells: list[dict] = (),
+    activity_log: list[dict] = (),
+) -> Datasets:
+    """Write tiny CSVs with the contract columns and read them back with data.read_table."""
+    rows = {"participants": participants, "spells": spells, "activity_log": activity_log}
+    frames = {}
+    for name in FILES:
+        path = directory / f"{name}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(COLUMNS[name]))
+            writer.writeheader()
+            for row in rows.get(name, ()):
+                writer.writerow(row)
+        frames[name] = read_table(path, name)
+    return Datasets(directory=directory, **frames)
+
+
+def person(pid: str, gender: str = "K", exit_date: str = "", trial: str = OSLO) -> dict:
+    return {
+        "person_id": pid,
+        "unit_id": "nav-oslo",
+        "trial_id": trial,
+        "intake_date": "2023-08-21",
+        "exit_date": exit_date,
+        "gender": gender,
+        "birth_year": "1990",
+    }
+
+
+def spell(sid: str, pid: str, kind: str, code: str, start: str, end: str = "") -> dict:
+    return {
+        "spell_id": sid,
+        "person_id": pid,
+        "kind": kind,
+        "code": code,
+        "start_date": start,
+        "end_date": end,
+        "source": "arena",
+    }
+
+
+def activity(rid: str, trial: str, act: str, qualifier: str, count="", low="", high="") -> dict:
+    return {
+        "record_id": rid,
+        "unit_id": "x",
+        "trial_id": trial,
+        "period_start": "2024-01-01",
+        "period_end": "2024-12-31",
+        "activity": act,
+        "count": count,
+        "count_low": low,
+        "count_high": high,
+        "qualifier": qualifier,
+        "source_doc": "seed-000",
+    }
+
+
+def row(values: pd.DataFrame, trial: str, indicator: str) -> pd.Series:
+    hit = values[(values["trial_id"] == trial) & (values["indicator_id"] == indicator)]
+    assert len(hit) == 1, (trial, indicator)
+    return hit.iloc[0]
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path) -> Datasets:
+    """Three Oslo participants (two women, one exited) plus a small activity log."""
+    return make_datasets(
+        tmp_path,
+        participants=[
+            person("P1", "K"),
+            person("P2", "K", exit_date="2023-11-15"),
+            person("P3", "M"),
+        ],
+        spells=[
+            # P1: work ending on the first day of the window counts (overlap, inclusive).
+            spell("S1", "P1", "arbeid", "arbeid", "2015-01-01", "2018-01-01"),
+            # P2: work starting after the window does not count.
+            spell("S2", "P2", "arbeid", "arbeid", "2024-01-01"),
+            # P3: open-ended work from before the window counts.
+            spell("S3", "P3", "arbeid", "arbeid", "2017-06-01"),
+            # October 2023: tiltakspenger counts, sosialhjelp does not.
+            spell("S4", "P1", "ytelse", "tiltakspenger", "2023-09-01", "2023-10-01"),
+            spell("S5", "P2", "ytelse", "sosialhjelp", "2023-01-01", "2023-12-31"),
+            # A spell of a person outside the trial must not count.
+            spell("S6", "X9", "arbeid", "arbeid", "2019-01-01", "2019-12-31"),
+        ],
+        activity_log=[
+            activity("a1", MR, "anrop", "exact", count="20"),
+            activity("a2", MR, "anrop", "approximate", count="25"),
+            activity("a3", MR, "henvendelse", "exact", count="600"),
+            activity("a4", INN, "opplaeringskontrakt", "exact", count="2"),
+            activity("a5", INN, "opplaeringskontrakt", "range", low="4", high="60"),
+            activity("a6", INN, "oppmote", "range", low="10", high="20"),
+            activity("a7", INN, "invitasjon", "exact", count="100"),
+            activity("a8", INN, "match", "exact", count="3"),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def test_one_definition_per_indicator_id(defs: dict[str, IndicatorDef]) -> None:
+    assert set(defs) == INDICATOR_IDS
+    assert all(d.chain_level in LEVEL_KEYS for d in defs.values())
+    assert all(d.id == key for key, d in defs.items())
+
+
+def test_definitions_agree_with_result_chains_and_targets(
+    defs: dict[str, IndicatorDef], reg: Registry
+) -> None:
+    for model in reg.models.values():
+        for level in model.result_chain.levels:
+            for element in level.elements:
+                for ind in element.indicators:
+                    assert defs[ind].chain_level == level.key, (model.id, ind)
+                    assert defs[ind].applies_to(model.id), (model.id, ind)
+    for trial in reg.trials.values():
+        for target in trial.targets:
+            if target.indicator:
+                assert defs[target.indicator].applies_to(trial.model), (trial.id, target)
+
+
+def test_definitions_are_package_data() -> None:
+    packaged = resources.files("coopstats") / "definitions" / "indicators.yaml"
+    assert packaged.is_file()
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8")
+    assert '"definitions/*.yaml"' in pyproject
+
+
+# --------------------------------------------------------------------------- engine, hand-checked
+
+
+def test_person_counts(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg, unit="nav-oslo")
+    assert list(values.columns) == list(VALUE_COLUMNS)
+    assert set(values["trial_id"]) == {OSLO}
+    assert len(values) == len(INDICATOR_IDS)
+    for ind, expected in [
+        ("ind-deltakere-inntatt", 3),
+        ("ind-deltakere-aktive", 2),
+        ("ind-frafall", 1),
+    ]:
+        r = row(values, OSLO, ind)
+        assert (r["kind"], r["value"], r["numerator"]) == ("exact", expected, expected), ind
+        assert r["measure"] == "count" and bool(r["person_data"]) is True
+
+
+def test_status_is_judged_at_period_end(defs, tiny, reg) -> None:
+    before_exit = (date(2023, 8, 1), date(2023, 10, 31))
+    values = compute_indicators(defs, tiny, reg, unit="nav-oslo", period=before_exit)
+    assert row(values, OSLO, "ind-deltakere-aktive")["value"] == 3
+    assert row(values, OSLO, "ind-frafall")["value"] == 0
+    before_intake = (date(2023, 1, 1), date(2023, 8, 1))
+    values = compute_indicators(defs, tiny, reg, unit="nav-oslo", period=before_intake)
+    assert row(values, OSLO, "ind-deltakere-inntatt")["value"] == 0
+
+
+def test_share_with_wilson_interval(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg, unit="nav-oslo")
+    r = row(values, OSLO, "ind-andel-kvinner")
+    assert (r["kind"], r["numerator"], r["denominator"], r["measure"]) == ("exact", 2, 3, "share")
+    assert r["value"] == pytest.approx(2 / 3)
+    low, high = wilson(2, 3)
+    assert r["ci_low"] == pytest.approx(low, abs=1e-12)
+    assert r["ci_high"] == pytest.approx(high, abs=1e-12)
+    assert 0 < r["ci_low"] < r["value"] < r["ci_high"] < 1
+
+
+def test_spell_windows(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg, unit="nav-oslo")
+    work = row(values, OSLO, "ind-andel-arbeid-2018-2023")
+    assert (work["numerator"], work["denominator"]) == (2, 3)  # P1 and P3, not P2 or X9
+    benefit = row(values, OSLO, "ind-andel-ytelse-okt-2023")
+    assert (benefit["numerator"], benefit["denominator"]) == (1, 3)  # tiltakspenger only
+
+
+def test_approximate_input_makes_sum_and_ratio_approximate(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg, unit="nav-more-og-romsdal")
+    calls = row(values, MR, "ind-anrop")
+    assert (calls["kind"], calls["value"], calls["numerator"]) == ("approximate", 45, 45)
+    assert bool(calls["person_data"]) is False
+    enquiries = row(values, MR, "ind-henvendelser")
+    assert (enquiries["kind"], enquiries["value"]) == ("exact", 600)
+    # No anrop_forventet rows: the denominator falls back to the trial's target (ca. 90).
+    share = row(values, MR, "ind-anrop-maloppnaelse")
+    assert share["kind"] == "approximate"
+    assert share["value"] == pytest.approx(45 / 90)
+    assert (share["numerator"], share["denominator"]) == (45, 90)
+    assert pd.isna(share["ci_low"])
+
+
+def test_expected_calls_in_log_beat_the_target(defs, reg, tmp_path) -> None:
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            activity("a1", MR, "anrop", "exact", count="30"),
+            activity("a2", MR, "anrop_forventet", "exact", count="120"),
+        ],
+    )
+    share = row(compute_indicators(defs, data, reg), MR, "ind-anrop-maloppnaelse")
+    assert (share["kind"], share["value"]) == ("exact", 0.25)
+
+
+def test_range_inputs_give_low_and_high(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg, model="moteplassen")
+    contracts = row(values, INN, "ind-opplaeringskontrakt")
+    assert contracts["kind"] == "range"
+    assert (contracts["low"], contracts["high"]) == (6, 62)
+    assert pd.isna(contracts["value"]) and pd.isna(contracts["numerator"])
+    turnout = row(values, INN, "ind-oppmoteandel")
+    assert turnout["kind"] == "range"
+    assert turnout["low"] == pytest.approx(0.10) and turnout["high"] == pytest.approx(0.20)
+
+
+def test_not_reported_and_not_defined(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg)
+    # Applicable model, but no rows for the trial.
+    assert row(values, INN, "ind-intervju")["kind"] == "not_reported"
+    assert row(values, VT, "ind-opplaeringskontrakt")["kind"] == "not_reported"
+    assert row(values, "lengre-varighet-vestland", "ind-andel-kvinner")["kind"] == "not_reported"
+    # No fagbrev spells in the delivery: not delivered, not zero.
+    assert row(values, OSLO, "ind-fagbrev")["kind"] == "not_reported"
+    # Not applicable to the model.
+    assert row(values, OSLO, "ind-anrop")["kind"] == "not_defined"
+    assert row(values, MR, "ind-andel-kvinner")["kind"] == "not_defined"
+    assert row(values, INN, "ind-anrop")["kind"] == "not_defined"
+    undefined = values[values["kind"].isin(["not_defined", "not_reported"])]
+    assert undefined["value"].isna().all()
+
+
+def test_fagbrev_counted_when_delivered(defs, reg, tmp_path) -> None:
+    data = make_datasets(
+        tmp_path,
+        participants=[person("P1"), person("P2"), person("P3"), person("P4")],
+        spells=[spell("F1", "P2", "fagbrev", "helsearbeider", "2027-06-15")],
+    )
+    r = row(compute_indicators(defs, data, reg, unit="nav-oslo"), OSLO, "ind-fagbrev")
+    assert (r["kind"], r["numerator"], r["denominator"]) == ("exact", 1, 4)
+
+
+def test_targets_attached(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg)
+    contracts = row(values, INN, "ind-opplaeringskontrakt")
+    assert (contracts["target_kind"], contracts["target_value"]) == ("exact", 10)
+    assert contracts["target_text"].endswith("per arrangement")
+    calls = row(values, MR, "ind-anrop")
+    assert (calls["target_kind"], calls["target_value"]) == ("approximate", 90)
+    assert calls["target_text"].startswith("ca. ")
+    fagbrev = row(values, OSLO, "ind-fagbrev")
+    assert fagbrev["target_kind"] == "not_reported"
+    assert "Samarbeidsmodell Oslo" in fagbrev["target_text"]
+    no_target = row(values, OSLO, "ind-andel-kvinner")
+    assert pd.isna(no_target["target_kind"]) and pd.isna(no_target["target_text"])
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+def _demo_csv(name: str) -> list[dict[str, str]]:
+    with (DEMO / f"{name}.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def demo_values(defs, reg) -> pd.DataFrame:
+    frames = {name: read_table(DEMO / f"{name}.csv", name) for name in FILES}
+    return compute_indicators(defs, Datasets(directory=DEMO, **frames), reg)
+
+
+@pytest.mark.parametrize(
+    ("trial", "printed"),
+    [(OSLO, 92), ("lengre-varighet-vestland", 79), ("lengre-varighet-ost-viken", 73)],
+)
+def test_demo_share_of_women(demo_values, trial: str, printed: int) -> None:
+    people = [p for p in _demo_csv("participants") if p["trial_id"] == trial]
+    women = sum(p["gender"] == "K" for p in people)
+    r = row(demo_values, trial, "ind-andel-kvinner")
+    assert (r["numerator"], r["denominator"]) == (women, len(people))
+    assert r["value"] == pytest.approx(women / len(people))
+    assert int(r["value"] * 100 + 0.5) == printed  # README: 92/79/73 %
+    assert r["ci_low"] == pytest.approx(wilson(women, len(people))[0])
+
+
+def test_demo_totals_match_the_readme(demo_values) -> None:
+    admitted = demo_values[demo_values["indicator_id"] == "ind-deltakere-inntatt"]
+    assert admitted["numerator"].sum() == 66
+    dropout = demo_values[demo_values["indicator_id"] == "ind-frafall"]
+    assert dropout["numerator"].sum() == 4
+    calls = row(demo_values, MR, "ind-anrop-maloppnaelse")
+    assert (calls["kind"], calls["value"]) == ("approximate", 0.5)
+    cases = row(demo_values, "vt-ost-viken", "ind-saker")
+    assert (cases["kind"], cases["value"]) == ("approximate", 170)
+    turnout = row(demo_values, INN, "ind-oppmoteandel")
+    assert turnout["value"] == pytest.approx((50 + 16) / (850 + 533))
+    assert row(demo_values, VT, "ind-opplaeringskontrakt")["kind"] == "not_reported"
+
+
+# --------------------------------------------------------------------------- broken definitions
+
+
+@pytest.fixture()
+def yaml_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "indicators.yaml"
+    src = resources.files("coopstats") / "definitions" / "indicators.yaml"
+    path.write_text(src.read_text("utf-8"), encoding="utf-8")
+    return path
+
+
+def _edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _index(data: dict, ind: str) -> int:
+    return next(i for i, d in enumerate(data["indicators"]) if d["id"] == ind)
+
+
+def _set(ind: str, key: str, value):
+    def change(data: dict) -> None:
+        data["indicators"][_index(data, ind)][key] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (_set("ind-anrop", "chain_level", "effekter"), ["ind-anrop", ".chain_level", "expected"]),
+        (
+            _set("ind-anrop", "numerator", {"dataset": "activity_log", "activity": []}),
+            ["(ind-anrop).numerator.activity", "at least 1"],
+        ),
+        (
+            _set("ind-anrop", "numerator", {"dataset": "regnskap"}),
+            ["(ind-anrop).numerator", "participants", "activity_log"],
+        ),
+        (
+            _set(
+                "ind-andel-kvinner",
+                "numerator",
+                {"dataset": "participants", "filter": {"kjønn": "K"}},
+            ),
+            ["(ind-andel-kvinner).numerator.filter", "kjønn"],
+        ),
+        (_set("ind-oppmoteandel", "denominator", None), ["(ind-oppmoteandel)", "denominator"]),
+        (_set("ind-anrop", "unit", "personer"), ["(ind-anrop)", "unit", "antall"]),
+        (_set("ind-anrop", "models", ["telefonkiosk"]), ["(ind-anrop).models", "telefonkiosk"]),
+        (_set("ind-anrop", "colour", "red"), ["(ind-anrop).colour", "unexpected key"]),
+        (_set("ind-anrop", "id", "ind-telefoner"), ["indicators[", ".id", "ind-telefoner"]),
+        (
+            lambda d: d["indicators"].pop(_index(d, "ind-saker")),
+            ["missing", "ind-saker", "INDICATOR_IDS"],
+        ),
+        (
+            lambda d: d["indicators"].append(dict(d["indicators"][0])),
+            [".id", "duplicate"],
+        ),
+    ],
+)
+def test_broken_definitions_are_rejected(yaml_copy: Path, change, fragments) -> None:
+    _edit(yaml_copy, change)
+    with pytest.raises(IndicatorError) as info:
+        load_indicators(yaml_copy)
+    message = str(info.value)
+    assert message.startswith(str(yaml_copy))
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def test_invalid_yaml_syntax_names_file_and_line(yaml_copy: Path) -> None:
+    yaml_copy.write_text("indicators:\n  - id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(IndicatorError, match=r"indicators\.yaml: invalid YAML at line \d+"):
+        load_indicators(yaml_copy)
+
+
+def test_packaged_file_loads_from_explicit_path(yaml_copy: Path) -> None:
+    assert set(load_indicators(yaml_copy)) == INDICATOR_IDS
+
+
+# --------------------------------------------------------------------------- display frame
+
+
+def test_table_frame_hides_small_person_counts(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg, unit="nav-oslo")
+    frame = indicator_table_frame(values, DisclosureConfig())
+    assert list(frame.columns) == list(TABLE_COLUMNS)
+    assert all(isinstance(cell, str) for cell in frame.to_numpy().ravel())
+    by_id = frame.set_axis(values["indicator_id"].tolist())
+    assert by_id.loc["ind-deltakere-inntatt", "Verdi"] == ":"
+    assert by_id.loc["ind-frafall", "Verdi"] == ":"
+    # A share of 2 of 3 persons is hidden, and so is its interval.
+    assert by_id.loc["ind-andel-kvinner", ["Verdi", "95 % KI"]].tolist() == [":", ":"]
+    assert by_id.loc["ind-anrop", "Verdi"] == "."
+    assert by_id.loc["ind-fagbrev", "Verdi"] == ".."
+    assert by_id.loc["ind-andel-kvinner", "Resultatkjede-nivå"] == "Problemforståelse"
+    assert by_id.loc["ind-andel-kvinner", "Kilde"] == "Registerdata"
+    assert "Samarbeidsmodell Oslo" in by_id.loc["ind-fagbrev", "Mål"]
+
+    for config in (DisclosureConfig(min_count=1), DisclosureConfig(reproduce_published=True)):
+        shown = indicator_table_frame(values, config).set_axis(values["indicator_id"].tolist())
+        assert shown.loc["ind-deltakere-inntatt", "Verdi"] == "3"
+        assert shown.loc["ind-frafall", "Verdi"] == "1"
+        assert shown.loc["ind-andel-kvinner", "Verdi"].startswith("67")
+        assert shown.loc["ind-andel-kvinner", "95 % KI"].endswith("%")
+
+
+def test_table_frame_shows_aggregates_as_reported(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg)
+    values = values[values["trial_id"].isin([MR, INN])].reset_index(drop=True)
+    frame = indicator_table_frame(values, DisclosureConfig())
+    by_id = frame.set_axis((values["trial_id"] + "/" + values["indicator_id"]).tolist())
+    assert by_id.loc[f"{MR}/ind-anrop", "Verdi"] == "ca. 45"
+    assert by_id.loc[f"{MR}/ind-anrop", "Mål"].startswith("ca. 90")
+    assert by_id.loc[f"{MR}/ind-anrop-maloppnaelse", "Verdi"].startswith("ca. 50")
+    assert by_id.loc[f"{MR}/ind-henvendelser", "Verdi"] == "600"
+    # Aggregate counts below min_count are shown: they are not person data.
+    assert by_id.loc[f"{INN}/ind-match", "Verdi"] == "3"
+    assert by_id.loc[f"{INN}/ind-opplaeringskontrakt", "Verdi"] == "6–62"
+    assert by_id.loc[f"{INN}/ind-oppmoteandel", "Verdi"].startswith("10–20")
+    assert by_id.loc[f"{INN}/ind-intervju", "Verdi"] == ".."
+    assert by_id.loc[f"{MR}/ind-anrop", "Kilde"] == "Fylkets rapportering"
+
+
+def test_table_frame_hides_the_complement_of_a_hidden_part(defs, reg, tmp_path) -> None:
+    people = [person(f"P{i}") for i in range(1, 7)]
+    people[0] = person("P1", exit_date="2023-12-01")
+    data = make_datasets(tmp_path, participants=people)
+    values = compute_indicators(defs, data, reg, unit="nav-oslo")
+    frame = indicator_table_frame(values, DisclosureConfig())
+    by_id = frame.set_axis(values["indicator_id"].tolist())
+    assert by_id.loc["ind-deltakere-inntatt", "Verdi"] == "6"
+    assert by_id.loc["ind-frafall", "Verdi"] == ":"
+    # 5 is not small by itself, but 6 − 5 would reveal the hidden 1.
+    assert row(values, OSLO, "ind-deltakere-aktive")["value"] == 5
+    assert by_id.loc["ind-deltakere-aktive", "Verdi"] == ":"
