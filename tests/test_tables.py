@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -108,7 +107,8 @@ def test_markdown(table):
     lines = md.splitlines()
     assert lines[0] == "**Deltakere <per> fylke**"
     assert lines[2] == "| Fylke | Antall | Andel |"
-    assert re.fullmatch(r"\|:-+\|-+:\|-+:\|", lines[3])
+    # Both value columns hold some text, so every column is left-aligned.
+    assert lines[3] == "|:---|:---|:---|"
     assert lines[4] == "| Oslo | 12 | 40 % |"
     for text in ("Populasjon: Alle inntatte deltakere", "Kilde: Registerdata", "a < b"):
         assert text in lines
@@ -214,3 +214,14 @@ def test_build_count_table_uses_the_population_mask():
     t = build_count_table(big, DisclosureConfig(), title="B", population_id="p", masks=masks)
     assert t.frame.loc["Kvinne", "15–29"] == HIDDEN
     assert any("personvern" in n for n in t.notes)
+
+
+def test_numeric_columns_are_right_aligned():
+    frame = pd.DataFrame(
+        {"Antall": ["1\u00a0234", ":"], "Andel": ["ca. 40 %", "12–45 %"], "Merknad": ["x", ""]},
+        index=pd.Index(["Oslo", "Vestland"], name="Fylke"),
+    )
+    table = Table(title="T", frame=frame)
+    assert table.to_markdown().splitlines()[3] == "|:---|---:|---:|:---|"
+    html_out = table._repr_html_()
+    assert html_out.count('style="text-align: right"') == 4

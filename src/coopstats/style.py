@@ -21,8 +21,22 @@ TEXT_COLOUR = "#222222"
 GRID_COLOUR = "#DDDDDD"
 
 
+def activate_backend() -> None:
+    """Load the configured matplotlib backend now.
+
+    pyplot loads its backend lazily, at the first pyplot figure. In a Jupyter kernel the inline
+    backend is also what registers IPython's PNG formatter for ``Figure`` objects, so a figure
+    built without pyplot (as :func:`coopstats.chains.draw_result_chain` does) and returned
+    before any pyplot figure exists would otherwise be shown as text only.
+    """
+    import matplotlib.pyplot as plt
+
+    plt.switch_backend(mpl.get_backend())
+
+
 def apply_house_style() -> None:
-    """Set matplotlib defaults for every coopstats figure."""
+    """Set matplotlib defaults for every coopstats figure (and load the backend)."""
+    activate_backend()
     mpl.rcParams.update(
         {
             "axes.prop_cycle": mpl.cycler(color=PALETTE),

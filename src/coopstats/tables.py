@@ -10,6 +10,7 @@ representation; :meth:`Table.to_markdown` gives a pipe table for plain-text outp
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ from coopstats.disclosure import (
     is_small,
     protect,
 )
-from coopstats.formatting import HIDDEN, NIL
+from coopstats.formatting import HIDDEN, NIL, NOT_APPLICABLE, NOT_AVAILABLE
 
 __all__ = ["Table", "build_count_table", "symbol_note"]
 
@@ -38,6 +39,18 @@ def _label(x: object) -> str:
     if isinstance(x, tuple):
         return " ".join(str(part) for part in x)
     return "" if x is None else str(x)
+
+
+_NUMERIC_CELL = re.compile(r"^(ca\. )?[-+]?[\d\s\u00a0\u202f,.]*\d[\d\s\u00a0\u202f,.]*( ?%)?$")
+_SYMBOLS = {HIDDEN, NOT_AVAILABLE, NIL, NOT_APPLICABLE, ""}
+
+
+def _is_numeric_cell(text: str) -> bool:
+    """A formatted number, percent, interval or SSB symbol (right-aligned in tables)."""
+    text = text.strip()
+    if text in _SYMBOLS:
+        return True
+    return all(_NUMERIC_CELL.match(part.strip()) for part in text.split("–"))
 
 
 def _shows_index(frame: pd.DataFrame) -> bool:
@@ -80,14 +93,27 @@ class Table:
             rows.append([_label(label), *cells] if show_index else cells)
         return rows
 
+    def _numeric_columns(self) -> list[bool]:
+        """Per displayed column: does it hold only numbers and symbols?"""
+        rows = self._rows()
+        width = len(self._header())
+        flags = [all(_is_numeric_cell(r[k]) for r in rows) if rows else False for k in range(width)]
+        if _shows_index(self.frame):
+            flags[0] = False
+        return flags
+
     def _repr_html_(self) -> str:
         esc = html.escape
         show_index = _shows_index(self.frame)
+        numeric = self._numeric_columns()
         out = ['<table class="coopstats-table">', f"<caption>{esc(self.title)}</caption>"]
         head = "".join(f'<th scope="col">{esc(h)}</th>' for h in self._header())
         out += ["<thead>", f"<tr>{head}</tr>", "</thead>", "<tbody>"]
         for row in self._rows():
-            cells = [f"<td>{esc(v)}</td>" for v in row]
+            cells = [
+                f'<td style="text-align: right">{esc(v)}</td>' if num else f"<td>{esc(v)}</td>"
+                for v, num in zip(row, numeric, strict=True)
+            ]
             if show_index:
                 cells[0] = f'<th scope="row">{esc(row[0])}</th>'
             out.append(f"<tr>{''.join(cells)}</tr>")
@@ -111,8 +137,7 @@ class Table:
             return "\\" + text if text[:1] in _MD_LEADING else text
 
         header = self._header()
-        first_right = 1 if _shows_index(self.frame) else 0
-        align = [":---" if k < first_right else "---:" for k in range(len(header))]
+        align = ["---:" if num else ":---" for num in self._numeric_columns()]
         lines = [
             f"**{cell(self.title)}**",
             "",

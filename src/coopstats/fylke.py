@@ -1,0 +1,342 @@
+"""Building blocks of the per-unit page (``notebooks/fylke.ipynb``).
+
+Each function takes a :class:`UnitPage` and returns one displayable output: a
+:class:`~coopstats.tables.Table`, a matplotlib figure or a short Markdown text. The notebook
+only calls these functions, so everything it shows is tested here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown
+from matplotlib.figure import Figure
+
+from coopstats import disclosure, tables
+from coopstats.chains import draw_result_chain
+from coopstats.data import Datasets, load_datasets
+from coopstats.formatting import fmt_number
+from coopstats.indicators import compute_indicators, indicator_table_frame, load_indicators
+from coopstats.registry import LEVEL_KEYS, Registry, Trial, Unit, load_registry
+from coopstats.style import HATCHES, PALETTE, apply_house_style
+
+STATUS_NB = {
+    "planned": "Planlagt",
+    "running": "Pågår",
+    "ended_ordinary_operation": "Avsluttet – videreført i ordinær drift",
+    "terminated_early": "Avsluttet før tiden",
+}
+GRADE_NB = {"none": "Ingen", "minor": "Mindre", "major": "Større"}
+AGE_BANDS = [(15, 29, "15–29 år"), (30, 44, "30–44 år"), (45, 120, "45 år og eldre")]
+GENDER_NB = {"K": "Kvinner", "M": "Menn"}
+#: Funnel steps reported by counties, in order, with Norwegian labels.
+FUNNEL_STEPS = [
+    ("invitasjon", "Invitert"),
+    ("pamelding", "Påmeldt"),
+    ("oppmote", "Møtt"),
+    ("intervju", "Intervjuet"),
+    ("match", "Matchet"),
+]
+
+
+@dataclass
+class UnitPage:
+    """Everything one unit page needs, loaded once."""
+
+    unit: Unit
+    trials: list[Trial]
+    registry: Registry
+    datasets: Datasets
+    indicators: pd.DataFrame
+    config: disclosure.DisclosureConfig
+    period: tuple[date, date] | None = None
+    masks: disclosure.MaskRegistry = field(default_factory=disclosure.MaskRegistry)
+
+
+def parse_period(text: str | None) -> tuple[date, date] | None:
+    """Parse an ISO 8601 interval ``YYYY-MM-DD/YYYY-MM-DD``; empty or None means no limit."""
+    if not text:
+        return None
+    try:
+        start_text, end_text = text.split("/")
+        start, end = date.fromisoformat(start_text), date.fromisoformat(end_text)
+    except ValueError:
+        raise ValueError(
+            f"period {text!r}: expected an ISO interval like 2023-01-01/2025-12-31"
+        ) from None
+    if end < start:
+        raise ValueError(f"period {text!r}: the end date is before the start date")
+    return start, end
+
+
+def load_page(
+    unit: str,
+    data_dir: str | Path,
+    *,
+    period: str | None = None,
+    min_count: int = 5,
+    reproduce_published: bool = False,
+) -> UnitPage:
+    """Load registry, data and indicators for one unit (id or alias).
+
+    ``period`` limits the indicators to an ISO interval (``2024-01-01/2025-12-31``); by
+    default each trial's whole period is used.
+    """
+    apply_house_style()
+    registry = load_registry()
+    resolved = registry.resolve_unit(unit)
+    trials = registry.trials_for_unit(resolved.id)
+    datasets = load_datasets(Path(data_dir))
+    window = parse_period(period)
+    defs = load_indicators()
+    values = compute_indicators(defs, datasets, registry, unit=resolved.id, period=window)
+    config = disclosure.DisclosureConfig(
+        min_count=min_count, reproduce_published=reproduce_published
+    )
+    return UnitPage(resolved, trials, registry, datasets, values, config, window)
+
+
+def _period(trial: Trial) -> str:
+    start = trial.period_start.year if trial.period_start else "?"
+    end = trial.period_end.year if trial.period_end else "…"
+    return f"{start}–{end}"
+
+
+def heading(page: UnitPage) -> Markdown:
+    """Level-1 heading and one sentence about the unit's trials."""
+    names = [page.registry.models[t.model].name for t in page.trials]
+    lead = "Enheten prøver ut " + _join_nb(names) + "." if names else "Enheten har ingen forsøk."
+    return Markdown(f"# {page.unit.name}\n\n{lead}")
+
+
+def _join_nb(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " og " + items[-1]
+
+
+def trial_overview(page: UnitPage) -> tables.Table:
+    """Model, period, status and mother county per trial (no person data)."""
+    rows = []
+    for t in page.trials:
+        model = page.registry.models[t.model]
+        mother = page.registry.units[model.mother_unit].name if model.mother_unit else "–"
+        rows.append(
+            {
+                "Modell": model.name,
+                "Periode": _period(t),
+                "Status": STATUS_NB.get(t.status, t.status),
+                "Moderfylke": mother,
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("Modell")
+    return tables.Table(
+        title=f"Forsøk i {page.unit.name}",
+        population="Alle forsøk i enheten",
+        source="coopstats-registeret (registry_data/trials.yaml)",
+        notes=[],
+        frame=frame,
+    )
+
+
+def adaptations(page: UnitPage) -> tables.Table:
+    """Local adaptations graded against each core element of the trial's model."""
+    rows = []
+    for t in page.trials:
+        model = page.registry.models[t.model]
+        graded = {a.core_element: a for a in t.adaptations}
+        for element in model.core_elements:
+            a = graded.get(element.id)
+            rows.append(
+                {
+                    "Modell": model.name,
+                    "Kjerneelement": element.text,
+                    "Tilpasning": GRADE_NB.get(a.grade, a.grade) if a else "Ikke vurdert",
+                    "Beskrivelse": a.description if a else "",
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["Modell", "Kjerneelement", "Tilpasning", "Beskrivelse"])
+    return tables.Table(
+        title="Lokale tilpasninger per kjerneelement",
+        population="Alle forsøk i enheten",
+        source="Statusrapport og delrapport (se proveniens i registeret)",
+        notes=["Mindre/større: evaluators' grading of the deviation from the core element."],
+        frame=frame.set_index(["Modell", "Kjerneelement"]),
+    )
+
+
+def chain_figure(page: UnitPage) -> Figure:
+    """The result chain of each trial's model, stacked when the unit has several trials."""
+    models = []
+    for t in page.trials:
+        if t.model not in models:
+            models.append(t.model)
+    if len(models) == 1:
+        model = page.registry.models[models[0]]
+        fig = draw_result_chain(model.result_chain, title=model.name)
+    else:
+        parts = [page.registry.models[m] for m in models]
+        fig = _stack([draw_result_chain(m.result_chain, title=m.name) for m in parts])
+    plt.close(fig)
+    return fig
+
+
+def _stack(figures: list[Figure]) -> Figure:
+    """Stack rendered figures vertically into one figure (keeps one label per output)."""
+    import numpy as np
+
+    images = []
+    for f in figures:
+        f.canvas.draw()
+        images.append(np.asarray(f.canvas.buffer_rgba()))
+        plt.close(f)
+    width = max(i.shape[1] for i in images)
+    height = sum(i.shape[0] for i in images)
+    dpi = figures[0].dpi
+    fig = plt.figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    top = 0
+    for img in images:
+        ax = fig.add_axes(
+            (0, 1 - (top + img.shape[0]) / height, img.shape[1] / width, img.shape[0] / height)
+        )
+        ax.imshow(img)
+        ax.set_axis_off()
+        top += img.shape[0]
+    return fig
+
+
+def indicator_values(page: UnitPage) -> pd.DataFrame:
+    """Indicator values that apply to the unit's trials, in result-chain order."""
+    values = page.indicators[page.indicators["kind"] != "not_defined"].copy()
+    order = {key: k for k, key in enumerate(LEVEL_KEYS)}
+    values["_level"] = values["chain_level"].map(order)
+    values["_trial"] = values["trial_id"].map({t.id: k for k, t in enumerate(page.trials)})
+    values = values.sort_values(["_trial", "_level"], kind="stable")
+    return values.drop(columns=["_level", "_trial"])
+
+
+def indicator_table(page: UnitPage) -> tables.Table:
+    """Indicators against targets per trial; person-level values pass the disclosure layer."""
+    values = indicator_values(page)
+    frame = indicator_table_frame(values, page.config)
+    if len(page.trials) > 1:
+        names = {t.id: page.registry.models[t.model].name for t in page.trials}
+        frame.insert(0, "Forsøk", values["trial_id"].map(names).to_numpy())
+    frame = frame.reset_index(drop=True)
+    return tables.Table(
+        title=f"Indikatorer for {page.unit.name}",
+        population="Se populasjon per indikator i indikatordefinisjonene",
+        source="Fylkenes rapportering (aktivitetslogg) og registerdata (deltakere)",
+        notes=[
+            "ca. = omtrentlig tall slik fylket rapporterte det; .. = ikke rapportert; "
+            ": = skjult av personvernhensyn "
+            f"(færre enn {page.config.min_count} personer, eller en annen celle kunne "
+            "ellers regnes ut).",
+            "95 % KI: Wilson-intervall for andeler.",
+            "Tall fra fylkenes aktivitetslogg gjelder hendelser, ikke enkeltpersoner, "
+            "og vises slik de ble rapportert.",
+        ],
+        frame=frame,
+        stamp=page.config.stamp,
+    )
+
+
+def funnel_frame(datasets: Datasets, trial_ids: list[str]) -> pd.DataFrame:
+    """Reported funnel counts per event year and step (activity figures, shown as reported)."""
+    log = datasets.activity_log
+    wanted = [s for s, _ in FUNNEL_STEPS]
+    sel = log[log["trial_id"].isin(trial_ids) & log["activity"].isin(wanted)].copy()
+    if sel.empty:
+        return pd.DataFrame(columns=["year", "activity", "count", "qualifier"])
+    sel["year"] = pd.to_datetime(sel["period_end"]).dt.year
+    return sel[["year", "activity", "count", "qualifier"]].sort_values(["year", "activity"])
+
+
+def funnel_figure(page: UnitPage) -> Figure:
+    """Horizontal bars per funnel step and year, counts written at each bar.
+
+    Always returns a figure (so the labelled output exists on every page); when the unit has
+    reported no funnel the figure says so in words.
+    """
+    frame = funnel_frame(page.datasets, [t.id for t in page.trials])
+    if frame.empty:
+        fig, ax = plt.subplots(figsize=(7, 1.2))
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "Enheten har ikke rapportert en rekrutteringstrakt.", ha="center")
+        plt.close(fig)
+        return fig
+    labels = dict(FUNNEL_STEPS)
+    years = sorted(frame["year"].unique())
+    steps = [s for s, _ in FUNNEL_STEPS if s in set(frame["activity"])]
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(steps) * len(years) + 1))
+    height = 0.8 / len(years)
+    for i, year in enumerate(years):
+        sub = frame[frame["year"] == year].set_index("activity")
+        ys = [k + i * height for k in range(len(steps))]
+        xs = [float(sub["count"].get(s, 0) or 0) for s in steps]
+        bars = ax.barh(
+            ys,
+            xs,
+            height=height,
+            color=PALETTE[i % len(PALETTE)],
+            hatch=HATCHES[i % len(HATCHES)],
+            edgecolor="white",
+            label=str(year),
+        )
+        for bar, s in zip(bars, steps, strict=True):
+            q = sub["qualifier"].get(s, "exact") if s in sub.index else "not_reported"
+            text = ".." if s not in sub.index else fmt_number(bar.get_width())
+            text = f"ca. {text}" if q == "approximate" else text
+            ax.text(
+                bar.get_width(),
+                bar.get_y() + height / 2,
+                f" {text} ({year})",
+                va="center",
+                fontsize=9,
+            )
+    ax.set_yticks([k + height * (len(years) - 1) / 2 for k in range(len(steps))])
+    ax.set_yticklabels([labels[s] for s in steps])
+    ax.invert_yaxis()
+    ax.set_xlabel("Antall (log-skala)")
+    ax.set_xscale("log")
+    ax.legend(title="Arrangement", frameon=False)
+    plt.close(fig)
+    return fig
+
+
+def participant_summary(page: UnitPage) -> tables.Table:
+    """Participants by gender and age band at intake, with disclosure control.
+
+    Always a table (the output is labelled ``tbl-`` for Quarto); a unit without person-level
+    data gets a one-cell table saying so.
+    """
+    people = page.datasets.participants
+    people = people[people["unit_id"] == page.unit.id]
+    if people.empty:
+        return tables.Table(
+            title=f"Deltakere i {page.unit.name}",
+            frame=pd.DataFrame({"Merknad": ["Ingen persondata for enheten i datagrunnlaget."]}),
+            source="Registerdata",
+        )
+    intake_year = pd.to_datetime(people["intake_date"]).dt.year
+    age = intake_year - people["birth_year"].astype("Int64")
+    band = pd.Series(pd.NA, index=people.index, dtype="string")
+    for lo, hi, label in AGE_BANDS:
+        band[(age >= lo) & (age <= hi)] = label
+    counts = pd.crosstab(people["gender"].map(GENDER_NB), band)
+    counts = counts.reindex(columns=[b[2] for b in AGE_BANDS], fill_value=0)
+    counts.index.name = "Kjønn"
+    return tables.build_count_table(
+        counts,
+        page.config,
+        title=f"Deltakere i {page.unit.name} etter kjønn og alder ved inntak",
+        population=f"Alle inntatte deltakere, N = {fmt_number(len(people))}",
+        source="Registerdata (syntetiske demodata)",
+        notes=["Alder = inntaksår minus fødselsår."],
+        population_id=f"deltakere:{page.unit.id}",
+        masks=page.masks,
+    )

@@ -1,0 +1,93 @@
+"""Building blocks of the per-fylke page, on the demo data."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pytest
+from matplotlib.figure import Figure
+
+from coopstats import fylke
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def oslo():
+    return fylke.load_page("Oslo", DEMO)
+
+
+@pytest.fixture(scope="module")
+def innlandet():
+    return fylke.load_page("nav-innlandet", DEMO)
+
+
+def test_parse_period():
+    assert fylke.parse_period("") is None
+    assert fylke.parse_period("2024-01-01/2025-12-31") == (date(2024, 1, 1), date(2025, 12, 31))
+    with pytest.raises(ValueError, match="expected an ISO interval"):
+        fylke.parse_period("2024")
+    with pytest.raises(ValueError, match="before the start"):
+        fylke.parse_period("2025-01-01/2024-01-01")
+
+
+def test_alias_resolves_and_trials_found(oslo):
+    assert oslo.unit.id == "nav-oslo"
+    assert [t.id for t in oslo.trials] == ["lengre-varighet-oslo"]
+    overview = fylke.trial_overview(oslo).frame
+    assert list(overview.index) == ["Opplæringstiltak med lengre varighet"]
+
+
+def test_indicator_table_lists_only_applicable_indicators_in_chain_order(oslo):
+    values = fylke.indicator_values(oslo)
+    assert "not_defined" not in set(values["kind"])
+    assert "ind-anrop" not in set(values["indicator_id"])
+    order = {"problemforstaelse": 0, "aktiviteter": 2, "resultater": 3, "brukereffekter": 4}
+    levels = [order[level] for level in values["chain_level"]]
+    assert levels == sorted(levels)
+    table = fylke.indicator_table(oslo)
+    assert len(table.frame) == len(values)
+
+
+def test_participant_summary_hides_small_cells_and_adds_up_without_them(oslo):
+    hidden = fylke.participant_summary(oslo).frame
+    cells = [str(v) for v in hidden.to_numpy().ravel()]
+    assert ":" in cells
+    assert not any(c.isdigit() and 1 <= int(c) <= 4 for c in cells)
+    page = fylke.load_page("nav-oslo", DEMO, min_count=1)
+    shown = fylke.participant_summary(page).frame
+    assert shown.loc["I alt", "I alt"] == "26"
+    women = oslo.datasets.participants.query("unit_id == 'nav-oslo' and gender == 'K'")
+    assert shown.loc["Kvinner", "I alt"] == str(len(women))
+
+
+def test_unit_without_person_data_still_gets_a_table(innlandet):
+    table = fylke.participant_summary(innlandet)
+    assert "Ingen persondata" in table.frame.iloc[0, 0]
+
+
+def test_funnel_uses_reported_steps_per_year(innlandet, oslo):
+    frame = fylke.funnel_frame(innlandet.datasets, [t.id for t in innlandet.trials])
+    assert sorted(frame["year"].unique()) == [2024, 2025]
+    assert {"invitasjon", "oppmote"} <= set(frame["activity"])
+    fig = fylke.funnel_figure(innlandet)
+    assert isinstance(fig, Figure)
+    steps, years = frame["activity"].nunique(), frame["year"].nunique()
+    assert len(fig.axes[0].patches) == steps * years
+    # A step a year did not report is drawn empty and labelled ".." (not available).
+    missing = steps * years - len(frame)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert sum(label.strip().startswith("..") for label in labels) == missing
+    empty = fylke.funnel_figure(oslo)
+    assert "ikke rapportert" in empty.axes[0].texts[0].get_text()
+
+
+def test_chain_figure_stacks_one_chain_per_model():
+    page = fylke.load_page("nav-ost-viken", DEMO)
+    assert len({t.model for t in page.trials}) == 2
+    fig = fylke.chain_figure(page)
+    assert len(fig.axes) == 2
