@@ -1,0 +1,1208 @@
+"""Participant description: the tables of delrapport 1, chapter 6 (printed as Tabell 5.1–5.11).
+
+Everything the tables need is data:
+
+* ``definitions/cleaning_rules.yaml`` – the three data-cleaning rules of seed 003 (L512–522),
+  applied by :func:`apply_cleaning_rules`, which returns the cleaned frame and, per rule, the
+  persons it touched. Every table that uses a variable a rule touched carries a note with the
+  count; nothing is cleaned silently.
+* ``definitions/participant_tables.yaml`` – the table specs (number, printed title, variable,
+  categories with printed labels, breakdown, measures) plus derived variables and windows.
+
+Table kinds
+-----------
+``distribution``
+    Shares of the *valid* N per block (a categorical variable); missing values are left out of
+    N and a note says how many. An optional mean (age) sits in the last column.
+``indicator``
+    One yes/no measure per group ("Andel"): a participant column or a period indicator from
+    spells ("employed at some point in 2018–2023", "on a benefit in October 2023").
+``multi_response``
+    Several yes/no measures side by side; a person can count in several columns.
+
+Disclosure
+----------
+Every table is protected as one *full* system, units × categories with margins, through
+:func:`coopstats.disclosure.protect`, whatever the page shows: the page for all participants
+shows the rows the report printed (units and Total, or Total only), a unit page shows that unit's
+row of the same protected system. So nothing hidden on one page can be recovered from another.
+Yes/no measures are protected as a yes/no table, so a small complement ("all but one") is hidden
+too. All tables share one :class:`~coopstats.disclosure.MaskRegistry` (population
+``deltakere:alle``), and :func:`build_tables` rebuilds until the mask no longer grows. With
+``DisclosureConfig(reproduce_published=True)`` nothing is hidden and every table is stamped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from coopstats.data import Datasets, load_datasets
+from coopstats.disclosure import DisclosureConfig, MaskRegistry, Protected, is_small, protect
+from coopstats.formatting import (
+    HIDDEN,
+    NIL,
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    fmt_number,
+    round_half_up,
+)
+from coopstats.registry import Registry, load_registry
+from coopstats.tables import Table, symbol_note
+
+__all__ = [
+    "ALL_SCOPE",
+    "POPULATION_ID",
+    "TOTAL_LABEL",
+    "CleaningResult",
+    "CleaningRule",
+    "DefinitionError",
+    "Group",
+    "ParticipantReport",
+    "ParticipantTable",
+    "Population",
+    "RuleResult",
+    "TableDefs",
+    "TableSpec",
+    "apply_cleaning_rules",
+    "build_population",
+    "build_table",
+    "build_tables",
+    "derive_variables",
+    "distribution_counts",
+    "group_means",
+    "load_cleaning_rules",
+    "load_report",
+    "load_table_defs",
+    "row_label",
+    "share_figure",
+    "spell_flags",
+]
+
+#: Scope value for "all participants" (notebook parameter ``scope``).
+ALL_SCOPE = "alle"
+#: Label of the total row, as printed ("Total (N=66)").
+TOTAL_LABEL = "Total"
+#: One population (and one mask) for all participant tables, whatever page shows them.
+POPULATION_ID = "deltakere:alle"
+
+_SOURCE_NB = {"seed-003": "delrapport 1"}
+
+
+class DefinitionError(ValueError):
+    """A definitions file is missing, malformed or inconsistent; the message names the place."""
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RuleProvenance(_Frozen):
+    """Where a rule comes from: seed id, line numbers and the quoted sentence."""
+
+    source: str = Field(min_length=1)
+    lines: str = Field(min_length=1)
+    quote: str = ""
+
+
+class CleaningRule(_Frozen):
+    """One data-cleaning rule (see ``cleaning_rules.yaml`` for the condition language)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    number: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    when: dict[str, Any] = Field(min_length=1)
+    action: Literal["exclude", "set"]
+    set: dict[str, Any] = Field(default_factory=dict)
+    variables: tuple[str, ...] = Field(min_length=1)
+    provenance: RuleProvenance
+
+    @model_validator(mode="after")
+    def _set_matches_action(self) -> CleaningRule:
+        if self.action == "set" and not self.set:
+            raise ValueError("action 'set' needs a non-empty 'set' mapping")
+        if self.action == "exclude" and self.set:
+            raise ValueError("action 'exclude' takes no 'set' mapping")
+        return self
+
+
+class _RulesFile(_Frozen):
+    rules: tuple[CleaningRule, ...]
+
+
+class Window(_Frozen):
+    """A named period; a spell counts when it overlaps ``[start, end]``."""
+
+    start: date
+    end: date
+    label: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end < self.start:
+            raise ValueError("expected end on or after start")
+        return self
+
+
+class Band(_Frozen):
+    """An integer band ``low..high`` (``high`` missing = no upper limit)."""
+
+    code: str = Field(min_length=1)
+    low: int
+    high: int | None = None
+
+
+class Variable(_Frozen):
+    """A derived analysis variable."""
+
+    id: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    kind: Literal["years_since", "bands"]
+    column: str | None = None
+    of: str | None = None
+    bands: tuple[Band, ...] = ()
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Variable:
+        if self.kind == "years_since" and not self.column:
+            raise ValueError("kind 'years_since' needs 'column'")
+        if self.kind == "bands" and (not self.of or not self.bands):
+            raise ValueError("kind 'bands' needs 'of' and 'bands'")
+        return self
+
+
+class Category(_Frozen):
+    """A category of a block: data code, our label, the printed header, display options."""
+
+    code: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    printed: str = Field(min_length=1)
+    display: bool = True
+    optional: bool = False
+
+
+class Block(_Frozen):
+    """One categorical variable of a distribution table."""
+
+    variable: str = Field(min_length=1)
+    label: str = ""
+    categories: tuple[Category, ...] = Field(min_length=1)
+
+
+class MeanSpec(_Frozen):
+    """A mean column (e.g. mean age in whole years)."""
+
+    variable: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    unit: str = ""
+    printed: str = ""
+
+
+class SpellCriterion(_Frozen):
+    """Persons with a spell of ``kind`` (and one of ``codes``) overlapping ``window``."""
+
+    kind: str = Field(min_length=1)
+    codes: tuple[str, ...] = ()
+    window: str = Field(min_length=1)
+
+
+class Measure(_Frozen):
+    """A yes/no measure: a participant column equal to ``value``, or a spell criterion."""
+
+    code: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    printed: str = Field(min_length=1)
+    column: str | None = None
+    value: Any = True
+    spells: SpellCriterion | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Measure:
+        if (self.column is None) == (self.spells is None):
+            raise ValueError("expected exactly one of 'column' and 'spells'")
+        return self
+
+
+class TableSpec(_Frozen):
+    """One participant table."""
+
+    id: str = Field(pattern=r"^tbl-[0-9a-z-]+$")
+    number: str = Field(pattern=r"^\d+\.\d+$")
+    title: str = Field(min_length=1)
+    title_unit: str = Field(min_length=1)
+    kind: Literal["distribution", "indicator", "multi_response"]
+    breakdown: Literal["county", "total"]
+    blocks: tuple[Block, ...] = ()
+    mean: MeanSpec | None = None
+    measure: Measure | None = None
+    measures: tuple[Measure, ...] = ()
+    source: str = Field(min_length=1)
+    notes: tuple[str, ...] = ()
+    provenance: RuleProvenance
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> TableSpec:
+        if self.kind == "distribution" and not self.blocks:
+            raise ValueError("kind 'distribution' needs 'blocks'")
+        if self.kind == "indicator" and self.measure is None:
+            raise ValueError("kind 'indicator' needs 'measure'")
+        if self.kind == "multi_response" and not self.measures:
+            raise ValueError("kind 'multi_response' needs 'measures'")
+        return self
+
+    def all_measures(self) -> tuple[Measure, ...]:
+        """The yes/no measures of an indicator or multi-response table."""
+        return (self.measure,) if self.measure is not None else self.measures
+
+    def variables_used(self) -> set[str]:
+        """Variables (raw or derived) whose values the table shows."""
+        used = {b.variable for b in self.blocks}
+        if self.mean is not None:
+            used.add(self.mean.variable)
+        used |= {m.column for m in self.all_measures() if m.column}
+        return used
+
+
+class TableDefs(_Frozen):
+    """The whole ``participant_tables.yaml``."""
+
+    windows: dict[str, Window]
+    variables: tuple[Variable, ...] = ()
+    tables: tuple[TableSpec, ...] = Field(min_length=1)
+
+    def table(self, key: str) -> TableSpec:
+        """The spec by number (``"5.1"``) or id (``"tbl-5-1"``)."""
+        for spec in self.tables:
+            if key in (spec.number, spec.id):
+                return spec
+        known = ", ".join(s.number for s in self.tables)
+        raise KeyError(f"unknown participant table {key!r}; known: {known}")
+
+
+def _loc(loc: Sequence[Any]) -> str:
+    path = ""
+    for part in loc:
+        if str(part).startswith("function-"):
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _format_errors(filename: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
+        if err["type"] == "missing":
+            msg = "required key is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "unexpected key (not part of the schema)"
+        where = _loc(err["loc"])
+        lines.append(f"{filename}: {where}: {msg}" if where else f"{filename}: {msg}")
+    return "\n".join(lines)
+
+
+def _read_yaml(path: Path | None, filename: str) -> tuple[str, Any]:
+    try:
+        if path is None:
+            text = (resources.files("coopstats") / "definitions" / filename).read_text("utf-8")
+            name = filename
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+            name = str(path)
+    except FileNotFoundError as exc:
+        raise DefinitionError(f"{path or filename}: file not found") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{name}: invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{name}: expected a mapping at the top level")
+    return name, data
+
+
+def load_cleaning_rules(path: str | Path | None = None) -> tuple[CleaningRule, ...]:
+    """Read and validate the cleaning rules (default: the packaged ``cleaning_rules.yaml``)."""
+    name, data = _read_yaml(Path(path) if path else None, "cleaning_rules.yaml")
+    try:
+        rules = _RulesFile.model_validate(data).rules
+    except ValidationError as exc:
+        raise DefinitionError(_format_errors(name, exc)) from exc
+    seen: set[str] = set()
+    for i, rule in enumerate(rules):
+        if rule.id in seen:
+            raise DefinitionError(f"{name}: rules[{i}].id: expected a unique id ({rule.id!r})")
+        seen.add(rule.id)
+    return rules
+
+
+def load_table_defs(path: str | Path | None = None) -> TableDefs:
+    """Read and validate the table specs (default: the packaged ``participant_tables.yaml``)."""
+    name, data = _read_yaml(Path(path) if path else None, "participant_tables.yaml")
+    try:
+        defs = TableDefs.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(_format_errors(name, exc)) from exc
+    from coopstats.data import COLUMNS
+
+    known = set(COLUMNS["participants"])
+    for i, var in enumerate(defs.variables):
+        source = var.column if var.kind == "years_since" else var.of
+        if source not in known:
+            raise DefinitionError(
+                f"{name}: variables[{i}]: expected a known column or earlier variable, "
+                f"got {source!r}"
+            )
+        known.add(var.id)
+    for i, spec in enumerate(defs.tables):
+        where = f"{name}: tables[{i}] ({spec.number})"
+        for var in spec.variables_used():
+            if var not in known:
+                raise DefinitionError(f"{where}: unknown variable {var!r}")
+        for m in spec.all_measures():
+            if m.spells is not None and m.spells.window not in defs.windows:
+                raise DefinitionError(f"{where}: unknown window {m.spells.window!r}")
+    numbers = [s.number for s in defs.tables]
+    if len(set(numbers)) != len(numbers):
+        raise DefinitionError(f"{name}: table numbers must be unique: {numbers}")
+    return defs
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One applied rule and the persons it touched."""
+
+    rule: CleaningRule
+    person_ids: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        """Number of persons the rule touched."""
+        return len(self.person_ids)
+
+
+@dataclass(frozen=True)
+class CleaningResult:
+    """The cleaned frame and, in rule order, what each rule did."""
+
+    frame: pd.DataFrame
+    results: tuple[RuleResult, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rule id → number of persons touched."""
+        return {r.rule.id: r.count for r in self.results}
+
+    def notes_for(
+        self,
+        variables: Iterable[str],
+        persons: Iterable[str] | None = None,
+        config: DisclosureConfig | None = None,
+    ) -> list[str]:
+        """Table notes for every rule touching one of ``variables``, with the count of persons.
+
+        ``persons`` limits the count to a subset (the persons a page shows).
+        """
+        wanted = set(variables)
+        keep = None if persons is None else set(persons)
+        notes = []
+        for r in self.results:
+            if not wanted & set(r.rule.variables):
+                continue
+            n = r.count if keep is None else len(keep & set(r.person_ids))
+            notes.append(rule_note(r.rule, n, config))
+        return notes
+
+
+def _dash(lines: str) -> str:
+    """Line ranges for readers: ``512-514`` -> ``512–514``."""
+    return lines.replace("-", "\u2013")
+
+
+def count_text(count: int, config: DisclosureConfig | None = None) -> str:
+    """A person count for running text; a small count reads "færre enn N" under disclosure."""
+    if config is not None and is_small(count, config):
+        return f"færre enn {fmt_number(config.min_count)}"
+    return fmt_number(count)
+
+
+def rule_note(rule: CleaningRule, count: int, config: DisclosureConfig | None = None) -> str:
+    """The Norwegian table note for an applied rule: text, provenance and persons touched.
+
+    Under disclosure control (``config`` given, not reproducing) a count of 1 to
+    ``min_count - 1`` is written "færre enn N personer".
+    """
+    source = _SOURCE_NB.get(rule.provenance.source, rule.provenance.source)
+    number = count_text(count, config)
+    who = (
+        "ingen personer"
+        if count == 0
+        else f"{number} " + ("person" if number == "1" else "personer")
+    )
+    return (
+        f"Renseregel {rule.number} ({source}, L{_dash(rule.provenance.lines)}): {rule.text} "
+        f"Berørt: {who}."
+    )
+
+
+def _condition(frame: pd.DataFrame, column: str, expected: Any) -> pd.Series:
+    if column not in frame.columns:
+        raise DefinitionError(f"cleaning rule: unknown column {column!r}")
+    values = frame[column]
+    if expected == "missing":
+        return values.isna()
+    if expected == "present":
+        return values.notna()
+    if isinstance(expected, list):
+        return values.isin(expected).fillna(False).astype(bool)
+    return (values == expected).fillna(False).astype(bool)
+
+
+def apply_cleaning_rules(
+    frame: pd.DataFrame, rules: Sequence[CleaningRule] | None = None
+) -> CleaningResult:
+    """Apply ``rules`` in order to a copy of ``frame`` (participants, with derived variables).
+
+    ``exclude`` sets the rule's variables to missing for the touched persons (they leave the N
+    of those variables); ``set`` assigns values. Returns the cleaned copy and the persons each
+    rule touched.
+    """
+    rules = load_cleaning_rules() if rules is None else rules
+    out = frame.copy()
+    results = []
+    for rule in rules:
+        mask = pd.Series(True, index=out.index)
+        for column, expected in rule.when.items():
+            mask &= _condition(out, column, expected)
+        touched = tuple(str(p) for p in out.loc[mask, "person_id"])
+        if rule.action == "set":
+            for column, value in rule.set.items():
+                if column not in out.columns:
+                    out[column] = pd.Series(pd.NA, index=out.index, dtype="string")
+                out.loc[mask, column] = value
+        else:
+            for column in rule.variables:
+                if column in out.columns:
+                    out.loc[mask, column] = pd.NA
+        results.append(RuleResult(rule, touched))
+    return CleaningResult(out, tuple(results))
+
+
+def derive_variables(participants: pd.DataFrame, defs: TableDefs) -> pd.DataFrame:
+    """Add the derived variables of ``defs`` (age, bands, …) to a copy of ``participants``.
+
+    ``years_since`` = the year of ``intake_date`` minus the column's year; ``bands`` maps an
+    integer variable to band codes (values outside every band stay missing).
+    """
+    out = participants.copy()
+    ref = pd.to_datetime(out["intake_date"]).dt.year.astype("Int64")
+    for var in defs.variables:
+        if var.kind == "years_since":
+            out[var.id] = (ref - out[var.column].astype("Int64")).astype("Int64")
+        else:
+            source = out[var.of].astype("Int64")
+            band = pd.Series(pd.NA, index=out.index, dtype="string")
+            for b in var.bands:
+                inside = source >= b.low
+                if b.high is not None:
+                    inside &= source <= b.high
+                band[inside.fillna(False).astype(bool)] = b.code
+            out[var.id] = band
+    return out
+
+
+# --------------------------------------------------------------------------- spells
+
+
+def spell_flags(
+    spells: pd.DataFrame,
+    person_ids: Iterable[str],
+    *,
+    kind: str,
+    codes: Sequence[str] = (),
+    start: date,
+    end: date,
+) -> pd.Series:
+    """Per person: has a spell of ``kind`` (one of ``codes``) overlapping ``start..end``.
+
+    A missing end date means the spell is ongoing; a missing start date means "since before".
+    Returns a boolean Series indexed by person id, in the order given.
+    """
+    ids = [str(p) for p in person_ids]
+    rows = spells[(spells["kind"] == kind).fillna(False).astype(bool)]
+    if codes:
+        rows = rows[rows["code"].isin(list(codes)).fillna(False).astype(bool)]
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    overlaps = (rows["start_date"].isna() | (rows["start_date"] <= hi)) & (
+        rows["end_date"].isna() | (rows["end_date"] >= lo)
+    )
+    have = set(rows.loc[overlaps.fillna(False).astype(bool), "person_id"].astype(str))
+    return pd.Series([p in have for p in ids], index=pd.Index(ids, name="person_id"), dtype=bool)
+
+
+# --------------------------------------------------------------------------- population
+
+
+@dataclass(frozen=True)
+class Group:
+    """A row group: one unit (``key`` = unit id) with its printed label and persons."""
+
+    key: str
+    label: str
+    person_ids: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        """Number of persons in the group."""
+        return len(self.person_ids)
+
+
+@dataclass
+class Population:
+    """Cleaned participants with derived variables, their spells, groups and settings."""
+
+    frame: pd.DataFrame
+    spells: pd.DataFrame
+    groups: list[Group]
+    scope: str
+    scope_label: str
+    cleaning: CleaningResult
+    config: DisclosureConfig
+    defs: TableDefs
+    masks: MaskRegistry = field(default_factory=MaskRegistry)
+    source_note: str = ""
+    model_names: tuple[str, ...] = ()
+
+    @property
+    def is_all(self) -> bool:
+        """True when the page shows all participants."""
+        return self.scope == ALL_SCOPE
+
+    def shown_person_ids(self) -> list[str]:
+        """Persons the page is about (all, or the unit's)."""
+        if self.is_all:
+            return [p for g in self.groups for p in g.person_ids]
+        return [p for g in self.groups if g.key == self.scope for p in g.person_ids]
+
+
+def _short_label(name: str) -> str:
+    for prefix in ("NAV ", "Nav "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def build_population(
+    datasets: Datasets,
+    scope: str = ALL_SCOPE,
+    *,
+    config: DisclosureConfig | None = None,
+    registry: Registry | None = None,
+    defs: TableDefs | None = None,
+    rules: Sequence[CleaningRule] | None = None,
+    model: str | None = None,
+) -> Population:
+    """Prepare the participant population: derive variables, clean, group by unit.
+
+    ``scope`` is ``"alle"`` or a unit (id, name or alias). The groups always cover every unit
+    in the data (so that every page shows rows of the same protected tables); ``scope`` decides
+    which rows a page shows. ``model`` limits the participants to one cooperation model.
+    """
+    registry = registry or load_registry()
+    defs = defs or load_table_defs()
+    config = config or DisclosureConfig()
+    people = datasets.participants
+    model_ids: list[str] = []
+    for t in people["trial_id"].dropna().unique():
+        trial = registry.trials.get(str(t))
+        if trial is not None and trial.model not in model_ids:
+            model_ids.append(trial.model)
+    if model is not None:
+        trial_ids = [t.id for t in registry.trials.values() if t.model == model]
+        people = people[people["trial_id"].isin(trial_ids).fillna(False).astype(bool)]
+        model_ids = [model]
+    people = people.reset_index(drop=True)
+    derived = derive_variables(people, defs)
+    cleaning = apply_cleaning_rules(derived, rules)
+
+    unit_order = list(registry.units)
+    present = [str(u) for u in people["unit_id"].dropna().unique()]
+    present.sort(key=lambda u: (unit_order.index(u) if u in unit_order else len(unit_order), u))
+    groups = []
+    for uid in present:
+        name = registry.units[uid].name if uid in registry.units else uid
+        ids = tuple(str(p) for p in people.loc[people["unit_id"] == uid, "person_id"])
+        groups.append(Group(uid, _short_label(name), ids))
+
+    if str(scope).strip().lower() in (ALL_SCOPE, "all", "total"):
+        scope_id, scope_label = ALL_SCOPE, "alle enheter"
+    else:
+        unit = registry.resolve_unit(scope)
+        scope_id, scope_label = unit.id, unit.name
+        if unit.id not in present:
+            groups.append(Group(unit.id, _short_label(unit.name), ()))
+    model_names = tuple(registry.models[m].name for m in model_ids if m in registry.models)
+    spells = datasets.spells
+    spells = spells[spells["person_id"].isin(list(people["person_id"])).fillna(False)]
+    return Population(
+        frame=cleaning.frame,
+        spells=spells.reset_index(drop=True),
+        groups=groups,
+        scope=scope_id,
+        scope_label=scope_label,
+        cleaning=cleaning,
+        config=config,
+        defs=defs,
+        source_note=f"datagrunnlag {Path(datasets.directory).name}",
+        model_names=model_names,
+    )
+
+
+# --------------------------------------------------------------------------- counting
+
+
+def distribution_counts(
+    frame: pd.DataFrame, variable: str, codes: Sequence[str], groups: Sequence[Group]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Counts per group (rows, by label) and category code (columns), and missing per group.
+
+    Raises ``ValueError`` for a value that is none of ``codes`` (the data contract should have
+    stopped it; silently dropping it would change N).
+    """
+    by_person = frame.set_index(frame["person_id"].astype(str))[variable]
+    counts = pd.DataFrame(0, index=[g.label for g in groups], columns=list(codes), dtype="int64")
+    missing = pd.Series(0, index=[g.label for g in groups], dtype="int64")
+    for g in groups:
+        values = by_person.reindex(list(g.person_ids))
+        missing[g.label] = int(values.isna().sum())
+        present = values.dropna().astype(str)
+        unknown = sorted(set(present) - set(codes))
+        if unknown:
+            raise ValueError(f"{variable}: values {unknown} are not categories of the table")
+        for code, n in present.value_counts().items():
+            counts.loc[g.label, code] = int(n)
+    return counts, missing
+
+
+def group_means(
+    frame: pd.DataFrame, variable: str, groups: Sequence[Group]
+) -> dict[str, tuple[float | None, int]]:
+    """Mean and number of valid values per group label, plus :data:`TOTAL_LABEL`."""
+    by_person = frame.set_index(frame["person_id"].astype(str))[variable]
+    out: dict[str, tuple[float | None, int]] = {}
+    everyone: list[str] = []
+    for g in groups:
+        everyone += list(g.person_ids)
+        vals = by_person.reindex(list(g.person_ids)).dropna().astype(float)
+        out[g.label] = (float(vals.mean()) if len(vals) else None, len(vals))
+    vals = by_person.reindex(everyone).dropna().astype(float)
+    out[TOTAL_LABEL] = (float(vals.mean()) if len(vals) else None, len(vals))
+    return out
+
+
+def _measure_flags(pop: Population, measure: Measure) -> tuple[pd.Series, bool]:
+    """Per person: ``True``/``False``/``NA`` for a measure, and whether its data were delivered."""
+    ids = pop.frame["person_id"].astype(str)
+    if measure.column is not None:
+        values = pop.frame[measure.column]
+        flag = (values == measure.value).astype("boolean")
+        flag[values.isna()] = pd.NA
+        return pd.Series(flag.to_numpy(), index=pd.Index(ids, name="person_id")), True
+    crit = measure.spells
+    assert crit is not None
+    window = pop.defs.windows[crit.window]
+    delivered = bool((pop.spells["kind"] == crit.kind).fillna(False).any())
+    flags = spell_flags(
+        pop.spells, ids, kind=crit.kind, codes=crit.codes, start=window.start, end=window.end
+    )
+    return flags.astype("boolean"), delivered
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass
+class ParticipantTable:
+    """One built table: the finished :class:`Table` plus what tests and figures need.
+
+    ``values`` holds the shown shares (0..1; NA where hidden or not applicable), same rows and
+    columns as ``table.frame``. ``printed`` maps our column labels to the printed headers.
+    ``protected`` holds every protected system (full units × categories) by block key;
+    ``cell_keys`` maps a shown column to ``(block key, column in that system)``, and
+    ``row_groups`` a shown row label to the row in the systems.
+    """
+
+    spec: TableSpec
+    table: Table
+    values: pd.DataFrame
+    printed: dict[str, str]
+    protected: dict[str, Protected]
+    row_groups: dict[str, str]
+    cell_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def row_label(label: str, n_text: str) -> str:
+    """A row label carrying N as printed: ``"Oslo (N=26)"``."""
+    return f"{label} (N={n_text})"
+
+
+def _split_label(label: str) -> tuple[str, str]:
+    """Inverse of :func:`row_label`: ``"Oslo (N=26)"`` -> ``("Oslo", "26")``."""
+    head, _, tail = label.rpartition(" (N=")
+    return head, tail.removesuffix(")")
+
+
+def _shown_rows(pop: Population, spec: TableSpec) -> list[str]:
+    """Protected-system row labels shown on this page, in order."""
+    if not pop.is_all:
+        return [g.label for g in pop.groups if g.key == pop.scope]
+    if spec.breakdown == "county":
+        return [g.label for g in pop.groups] + [TOTAL_LABEL]
+    return [TOTAL_LABEL]
+
+
+def _n_text(pop: Population, n: int, margin_hidden: bool) -> str:
+    if margin_hidden or is_small(n, pop.config):
+        return HIDDEN
+    return fmt_number(n)
+
+
+def _share_value(p: Protected, row: str, col: str) -> float | None:
+    """The true share behind a visible share cell (for figures), else None."""
+    total = int(p.counts.loc[row, TOTAL_LABEL])
+    if total == 0:
+        return None
+    return float(Decimal(int(p.counts.loc[row, col])) / Decimal(total))
+
+
+class _TableBuilder:
+    """Collects the columns of one table, block by block, for the rows a page shows."""
+
+    def __init__(self, pop: Population, spec: TableSpec) -> None:
+        self.pop, self.spec = pop, spec
+        self.shown = _shown_rows(pop, spec)
+        self.nonempty = [g for g in pop.groups if g.n > 0]
+        self.columns: list[str] = []
+        self.printed: dict[str, str] = {}
+        self.cell_keys: dict[str, tuple[str, str]] = {}
+        self.cells: dict[str, dict[str, str]] = {r: {} for r in self.shown}
+        self.values: dict[str, dict[str, float | None]] = {r: {} for r in self.shown}
+        self.protected: dict[str, Protected] = {}
+        self.margin_hidden = dict.fromkeys(self.shown, False)
+        self.notes: list[str] = list(spec.notes)
+
+    def n_of(self, row: str) -> int:
+        """Group size behind a system row (Total = everyone)."""
+        if row == TOTAL_LABEL:
+            return sum(g.n for g in self.pop.groups)
+        return next(g.n for g in self.pop.groups if g.label == row)
+
+    def _column(self, label: str, printed: str, key: tuple[str, str] | None = None) -> None:
+        self.columns.append(label)
+        self.printed[label] = printed
+        if key is not None:
+            self.cell_keys[label] = key
+
+    def _set(self, row: str, column: str, text: str, value: float | None = None) -> None:
+        self.cells[row][column], self.values[row][column] = text, value
+
+    def _protect(self, key: str, counts: pd.DataFrame) -> Protected | None:
+        """Protect the full units × columns system (all non-empty units, with margins)."""
+        if not self.nonempty:
+            return None
+        p = protect(
+            counts.loc[[g.label for g in self.nonempty]],
+            self.pop.config,
+            population_id=POPULATION_ID,
+            masks=self.pop.masks,
+            row_total=True,
+            column_total=True,
+            total_label=TOTAL_LABEL,
+        )
+        self.protected[key] = p
+        return p
+
+    def _fill(self, p: Protected | None, column: str, system_column: str) -> None:
+        """Write one shown column from the row shares of a protected system."""
+        pct = p.shares("row") if p is not None else None
+        for row in self.shown:
+            if p is None or row not in p.counts.index:
+                self._set(row, column, NOT_APPLICABLE)
+                continue
+            if int(p.counts.loc[row, TOTAL_LABEL]) == self.n_of(row) and bool(
+                p.hidden.loc[row, TOTAL_LABEL]
+            ):
+                self.margin_hidden[row] = True  # the N in the row label is hidden too
+            text = str(pct.loc[row, system_column])
+            visible = text not in (HIDDEN, NOT_APPLICABLE)
+            self._set(row, column, text, _share_value(p, row, system_column) if visible else None)
+
+    def add_block(self, block: Block) -> None:
+        """A categorical variable: shares of the valid N, missing values left out of N."""
+        key = f"{self.spec.id}:{block.variable}"
+        codes = [c.code for c in block.categories]
+        colkey = {c.code: f"{block.variable}:{c.code}" for c in block.categories}
+        counts, missing = distribution_counts(
+            self.pop.frame, block.variable, codes, self.pop.groups
+        )
+        present = counts.sum(axis=0)
+        cats = [c for c in block.categories if not (c.optional and present[c.code] == 0)]
+        counts = counts[[c.code for c in cats]].rename(columns=colkey)
+        p = self._protect(key, counts)
+        prefix = f"{block.label} " if block.label else ""
+        for c in cats:
+            if c.display:
+                label = f"{prefix}{c.label}"
+                self._column(label, f"{prefix}{c.printed}", (key, colkey[c.code]))
+                self._fill(p, label, colkey[c.code])
+        self.notes += _missing_notes(block, missing, p, self.shown)
+
+    def add_mean(self, mean: MeanSpec) -> None:
+        """A mean in whole years (half up); hidden when fewer than ``min_count`` values."""
+        self._column(mean.label, mean.printed or mean.label)
+        stats = group_means(self.pop.frame, mean.variable, self.nonempty)
+        for row in self.shown:
+            value, n = stats.get(row, (None, 0))
+            if value is None:
+                self._set(row, mean.label, NOT_APPLICABLE)
+            elif is_small(n, self.pop.config):
+                self._set(row, mean.label, HIDDEN)
+            else:
+                text = f"{fmt_number(round_half_up(value, 0))} {mean.unit}".strip()
+                self._set(row, mean.label, text, value)
+
+    def add_measure(self, measure: Measure) -> None:
+        """A yes/no measure, protected as a yes/no system so a small "no" is hidden too."""
+        key = f"{self.spec.id}:{measure.code}"
+        yes, no = f"{measure.code}:ja", f"{measure.code}:nei"
+        flags, delivered = _measure_flags(self.pop, measure)
+        counts = pd.DataFrame(0, index=[g.label for g in self.pop.groups], columns=[yes, no])
+        for g in self.pop.groups:
+            f = flags.reindex(list(g.person_ids)).dropna().astype(bool)
+            counts.loc[g.label, yes] = int(f.sum())
+            counts.loc[g.label, no] = int((~f).sum())
+        p = self._protect(key, counts)
+        self._column(measure.label, measure.printed, (key, yes))
+        self._fill(p, measure.label, yes)
+        if not delivered:
+            for row in self.shown:
+                if self.cells[row][measure.label] != NOT_APPLICABLE:
+                    self._set(row, measure.label, NOT_AVAILABLE)
+            kind = measure.spells.kind if measure.spells else ""
+            self.notes.append(
+                f"{NOT_AVAILABLE} = ikke tilgjengelig: datagrunnlaget har ingen forløp av typen "
+                f"«{kind}»."
+            )
+        if measure.column is not None and p is not None:
+            self.notes += _missing_measure_note(self.pop, measure, flags)
+
+    def finish(self) -> ParticipantTable:
+        """Row labels with N, notes (missing, cleaning rules, symbols, provenance), the Table."""
+        pop, spec, shown = self.pop, self.spec, self.shown
+        labels = [row_label(r, _n_text(pop, self.n_of(r), self.margin_hidden[r])) for r in shown]
+        index_name = "Fylke" if spec.breakdown == "county" or not pop.is_all else ""
+        index = pd.Index(labels, name=index_name)
+        frame = pd.DataFrame(
+            [[self.cells[r][c] for c in self.columns] for r in shown],
+            index=index,
+            columns=self.columns,
+            dtype=object,
+        )
+        values = pd.DataFrame(
+            [[self.values[r][c] for c in self.columns] for r in shown],
+            index=index,
+            columns=self.columns,
+            dtype=object,
+        )
+        notes = self.notes
+        notes += pop.cleaning.notes_for(spec.variables_used(), pop.shown_person_ids(), pop.config)
+        notes += _symbol_notes(pop, frame, self.protected)
+        notes.append(
+            f"Tilsvarer tabell {spec.number} i delrapport 1 (ideas2evidence), "
+            f"L{_dash(spec.provenance.lines)}."
+        )
+        table = Table(
+            title=spec.title if pop.is_all else f"{spec.title_unit} – {pop.scope_label}",
+            frame=frame,
+            population=_population_text(pop),
+            source=f"{spec.source}; {pop.source_note}",
+            notes=notes,
+            stamp=pop.config.stamp,
+        )
+        return ParticipantTable(
+            spec=spec,
+            table=table,
+            values=values,
+            printed=self.printed,
+            protected=self.protected,
+            row_groups=dict(zip(labels, shown, strict=True)),
+            cell_keys=self.cell_keys,
+        )
+
+
+def build_table(pop: Population, spec: TableSpec) -> ParticipantTable:
+    """Build one participant table for the page's scope (see the module docstring)."""
+    builder = _TableBuilder(pop, spec)
+    for block in spec.blocks:
+        builder.add_block(block)
+    if spec.mean is not None:
+        builder.add_mean(spec.mean)
+    for measure in spec.all_measures():
+        builder.add_measure(measure)
+    return builder.finish()
+
+
+def _missing_notes(
+    block: Block, missing: pd.Series, p: Protected | None, shown: list[str]
+) -> list[str]:
+    """Notes on persons left out of a block's N (valid N per shown row)."""
+    if p is None or int(missing.sum()) == 0:
+        return []
+    if TOTAL_LABEL in shown:
+        shown_missing = int(missing.sum())
+    else:
+        shown_missing = sum(int(missing[r]) for r in shown if r in missing.index)
+    if shown_missing == 0:
+        return []
+    name = block.label or block.variable
+    display = p.display()
+    parts = [f"{r} {display.loc[r, TOTAL_LABEL]}" for r in shown if r in display.index]
+    return [
+        f"{name}: andelene er regnet av deltakerne med registrert verdi (gyldig N: "
+        f"{', '.join(parts)}); {count_text(shown_missing, p.config)} uten verdi er holdt utenfor."
+    ]
+
+
+def _missing_measure_note(pop: Population, measure: Measure, flags: pd.Series) -> list[str]:
+    ids = pop.shown_person_ids()
+    n_missing = int(flags.reindex(ids).isna().sum())
+    if n_missing == 0:
+        return []
+    missing = count_text(n_missing, pop.config)
+    return [f"{measure.label}: {missing} uten registrert verdi er holdt utenfor N."]
+
+
+def _symbol_notes(
+    pop: Population, frame: pd.DataFrame, protected: Mapping[str, Protected]
+) -> list[str]:
+    notes = []
+    shown_text = frame.to_numpy().ravel().tolist() + list(frame.index)
+    if any(HIDDEN in str(t) for t in shown_text):
+        secondary = any(
+            not is_small(int(v), pop.config)
+            for p in protected.values()
+            for v, h in zip(p.counts.to_numpy().ravel(), p.hidden.to_numpy().ravel(), strict=True)
+            if h
+        )
+        notes.append(symbol_note(pop.config.min_count, secondary=secondary))
+    if NIL in shown_text:
+        notes.append(f"{NIL} = null (ingen personer).")
+    if NOT_APPLICABLE in shown_text:
+        notes.append(f"{NOT_APPLICABLE} = ikke aktuelt (ingen deltakere i gruppen).")
+    return notes
+
+
+def _population_text(pop: Population) -> str:
+    model = f" i forsøk med {pop.model_names[0].lower()}" if len(pop.model_names) == 1 else ""
+    if pop.is_all:
+        parts = ", ".join(f"{g.label} {fmt_number(g.n)}" for g in pop.groups)
+        total = sum(g.n for g in pop.groups)
+        return f"Alle deltakere tatt inn{model}, N = {fmt_number(total)} ({parts})"
+    n = sum(g.n for g in pop.groups if g.key == pop.scope)
+    n_text = HIDDEN if is_small(n, pop.config) else fmt_number(n)
+    return f"Deltakere tatt inn{model} i {pop.scope_label}, N = {n_text}"
+
+
+def build_tables(pop: Population) -> dict[str, ParticipantTable]:
+    """Build every table of ``pop.defs``, by number, repeating until the shared mask is stable.
+
+    A cell hidden in a later table is hidden in the earlier ones too, because all tables are
+    rebuilt with the final mask.
+    """
+    for _ in range(20):
+        before = pop.masks.hidden(POPULATION_ID)
+        built = {spec.number: build_table(pop, spec) for spec in pop.defs.tables}
+        if pop.masks.hidden(POPULATION_ID) == before:
+            return built
+    raise RuntimeError("participant tables: the disclosure mask did not stabilise")
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def share_figure(pt: ParticipantTable, *, title: str | None = None):
+    """A horizontal bar chart of a table's shares, labelled with the table's own cell texts.
+
+    Hidden cells get no bar and the label ``:``, so the figure shows no more than the table.
+    One column: one bar per row. Otherwise: one group of bars per column, one bar per row.
+    """
+    import matplotlib.pyplot as plt
+
+    from coopstats.style import HATCHES, PALETTE, apply_house_style
+
+    apply_house_style()
+    frame, values = pt.table.frame, pt.values
+    series = list(frame.index)
+    cats = list(frame.columns)
+    if pt.spec.mean is not None:
+        cats = [c for c in cats if c != pt.spec.mean.label]
+    one_col = len(cats) == 1
+    n_bars = len(series) * (1 if one_col else len(cats))
+    fig, ax = plt.subplots(figsize=(7, 0.45 * n_bars + 1.2))
+    if one_col:
+        col = cats[0]
+        ys = list(range(len(series)))
+        xs = [
+            100 * float(values.loc[r, col]) if pd.notna(values.loc[r, col]) else 0 for r in series
+        ]
+        is_total = [_split_label(r)[0] == TOTAL_LABEL for r in series]
+        bars = ax.barh(
+            ys,
+            xs,
+            color=[PALETTE[1] if t else PALETTE[0] for t in is_total],
+            hatch=None,
+            edgecolor="white",
+        )
+        for bar, t in zip(bars, is_total, strict=True):
+            bar.set_hatch(HATCHES[1] if t else HATCHES[0])
+        for bar, r in zip(bars, series, strict=True):
+            ax.text(
+                bar.get_width() + 1,
+                bar.get_y() + bar.get_height() / 2,
+                frame.loc[r, col],
+                va="center",
+                fontsize=9,
+            )
+        ax.set_yticks(ys, series)
+    else:
+        height = 0.8 / len(series)
+        for i, r in enumerate(series):
+            ys = [k + i * height for k in range(len(cats))]
+            xs = [100 * float(values.loc[r, c]) if pd.notna(values.loc[r, c]) else 0 for c in cats]
+            bars = ax.barh(
+                ys,
+                xs,
+                height=height,
+                color=PALETTE[i % len(PALETTE)],
+                hatch=HATCHES[i % len(HATCHES)],
+                edgecolor="white",
+                label=r,
+            )
+            for bar, c in zip(bars, cats, strict=True):
+                ax.text(
+                    bar.get_width() + 1,
+                    bar.get_y() + height / 2,
+                    frame.loc[r, c],
+                    va="center",
+                    fontsize=8,
+                )
+        ax.set_yticks([k + height * (len(series) - 1) / 2 for k in range(len(cats))], cats)
+        if len(series) > 1:
+            ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.set_axisbelow(True)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 110)
+    ax.set_xlabel("Prosent")
+    if title:
+        ax.set_title(title, loc="left")
+    if pt.table.stamp:
+        fig.text(0.01, 0.005, pt.table.stamp, fontsize=7, style="italic")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# --------------------------------------------------------------------------- report (notebook)
+
+
+@dataclass
+class ParticipantReport:
+    """What ``notebooks/deltakere.ipynb`` shows: built tables, figures and the cleaning overview."""
+
+    population: Population
+    tables: dict[str, ParticipantTable]
+
+    def heading(self):
+        """Level-1 heading and the population sentence (with the stamp when reproducing)."""
+        from IPython.display import Markdown
+
+        pop = self.population
+        title = "Deltakerne i forsøket" + ("" if pop.is_all else f" – {pop.scope_label}")
+        text = f"# {title}\n\n{_population_text(pop)}."
+        if not pop.shown_person_ids():
+            text += (
+                "\n\nDatagrunnlaget har ingen deltakere fra denne enheten; tabellene viser "
+                f"«{NOT_APPLICABLE}» (ikke aktuelt)."
+            )
+        if pop.config.stamp:
+            text += f"\n\n**{pop.config.stamp}**"
+        return Markdown(text)
+
+    def table(self, number: str) -> Table:
+        """The finished table by printed number (``"5.1"``) or id (``"tbl-5-1"``)."""
+        spec = self.population.defs.table(number)
+        return self.tables[spec.number].table
+
+    def figure(self, number: str):
+        """Bar chart version of a table (same cells, same symbols)."""
+        spec = self.population.defs.table(number)
+        return share_figure(self.tables[spec.number])
+
+    def cleaning_table(self) -> Table:
+        """The cleaning rules with the number of persons each touched on this page."""
+        keep = set(self.population.shown_person_ids())
+        rows = []
+        for r in self.population.cleaning.results:
+            src = _SOURCE_NB.get(r.rule.provenance.source, r.rule.provenance.source)
+            rows.append(
+                {
+                    "Regel": f"{r.rule.number}. {r.rule.title}",
+                    "Hva gjøres": r.rule.text,
+                    "Kilde": f"{src}, L{_dash(r.rule.provenance.lines)}",
+                    "Berørte personer": count_text(
+                        len(keep & set(r.person_ids)), self.population.config
+                    ),
+                }
+            )
+        frame = pd.DataFrame(rows).set_index("Regel")
+        return Table(
+            title="Renseregler brukt i deltakertabellene",
+            frame=frame,
+            population=_population_text(self.population),
+            source="Delrapport 1 (seed 003), L512–522; definitions/cleaning_rules.yaml",
+            notes=[
+                "Antall berørte personer gjelder deltakerne på denne siden. Hver tabell som "
+                "bruker en variabel en regel endrer, har en note med antallet."
+            ],
+            stamp=self.population.config.stamp,
+        )
+
+
+def load_report(
+    scope: str = ALL_SCOPE,
+    data_dir: str | Path = "data/demo",
+    *,
+    min_count: int = 5,
+    reproduce_published: bool = False,
+    model: str | None = None,
+) -> ParticipantReport:
+    """Load a delivery and build every participant table for ``scope`` (``"alle"`` or a unit)."""
+    config = DisclosureConfig(min_count=int(min_count), reproduce_published=reproduce_published)
+    pop = build_population(load_datasets(Path(data_dir)), scope, config=config, model=model)
+    return ParticipantReport(pop, build_tables(pop))
