@@ -41,7 +41,7 @@ def _label(x: object) -> str:
     return "" if x is None else str(x)
 
 
-_NUMERIC_CELL = re.compile(r"^(ca\. )?[-+]?[\d\s\u00a0\u202f,.]*\d[\d\s\u00a0\u202f,.]*( ?%)?$")
+_NUMERIC_CELL = re.compile(r"^(ca\. )?[-+]?[\d\s\u00a0\u202f,.]*\d[\d\s\u00a0\u202f,.]*( ?%| år)?$")
 _SYMBOLS = {HIDDEN, NOT_AVAILABLE, NIL, NOT_APPLICABLE, ""}
 
 
