@@ -61,13 +61,14 @@ SPELL_KINDS: tuple[str, ...] = ("status", "ytelse", "tiltak", "arbeid", "utdanni
 QUALIFIERS: tuple[str, ...] = ("exact", "approximate", "range", "not_reported")
 POLARITIES: tuple[str, ...] = ("driver", "barrier")
 #: Phase codes of the coded interview segments, with their meaning.
+#: Phases of the coding frame (seed 001; the full frame is definitions/coding_frame.yaml).
 PHASES: dict[str, str] = {
-    "GOV": "styring og forankring",
-    "INT": "samhandling mellom Nav, fylkeskommunen og skolene",
-    "TRN": "opplæringen og oppfølgingen av deltakerne",
-    "EMP": "arbeidsgivere og lærebedrifter",
-    "TRF": "overganger og opptak",
-    "INC": "livsopphold og ytelser under opplæringen",
+    "GOV": "tverretatlig styring og koordinering",
+    "EMP": "samarbeid med opplæringsbedrifter",
+    "INT": "rekruttering og inntak av deltakere",
+    "INC": "inntektssikring og livsopphold",
+    "TRN": "opplæring og oppfølging",
+    "TRF": "overføringsverdi og videreføring",
 }
 EVIDENCE_TYPES: tuple[str, ...] = ("interview", "document", "observation", "survey")
 FIGURE_UNITS: tuple[str, ...] = ("persons", "count", "percent", "years", "months")
