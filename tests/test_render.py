@@ -28,9 +28,7 @@ def _png() -> str:
 def _executed_notebook(path: Path, title: str) -> None:
     nb = nbformat.v4.new_notebook()
     heading = nbformat.v4.new_code_cell("display(Markdown('# x'))")
-    heading.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/markdown": f"# {title}"})
-    ]
+    heading.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": f"# {title}"})]
     fig = nbformat.v4.new_code_cell(
         "#| label: fig-demo\n#| fig-cap: En figur\n#| fig-alt: Stigende linje fra 0 til 1\nplot()"
     )

@@ -1,11 +1,19 @@
 """Rendering: Quarto when it is on PATH, otherwise readable nbconvert HTML previews.
 
+:func:`render` first prepares the Quarto inputs from the executed notebooks
+(:func:`coopstats.publish.prepare_embed_sources` writes ``_build/embed/`` with unique labels,
+:func:`coopstats.publish.prepare_dashboards` writes ``dashboards/``), then runs
+``quarto render`` when Quarto is on PATH.
+
 Without Quarto, every executed notebook in ``_build/notebooks/`` becomes one HTML page in
-``_site/`` (code hidden, captions and alt text kept), and ``_site/index.html`` links them.
+``_site/`` (code hidden, captions and alt text kept), and ``_site/index.html`` links them by
+kind. Dashboard runs (``dashbord-*``) get the same content as the Quarto dashboards: the title
+from the registry, the value boxes drawn as boxes, a heading per card.
 """
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 import shutil
@@ -16,14 +24,37 @@ from pathlib import Path
 
 import nbformat
 
+from coopstats import publish
+
 QUARTO_MISSING = (
-    "Quarto was not found on PATH: wrote nbconvert HTML previews of the executed notebooks to "
-    "{site}. Not produced without Quarto: the status report, midterm note and learning chapter "
-    "(reports/*.qmd) in HTML, Word and PDF, the Quarto dashboards, and resolved cross-references. "
-    "Install Quarto >= 1.6 (e.g. `conda env create -f environment.yml`) to render them."
+    "Quarto was not found on PATH: wrote nbconvert HTML previews of the executed notebooks and "
+    "dashboards to {site}. Not produced without Quarto: the status report, midterm note and "
+    "learning chapter (reports/*.qmd with their embedded tables and figures and resolved "
+    "cross-references) in HTML, Word and PDF, and the dashboard layout (cards, rows, value-box "
+    "styling; the previews carry the same content). Install Quarto >= 1.6 (e.g. "
+    "`conda env create -f environment.yml`; `quarto install tinytex` for PDF) to render them."
 )
 
 _OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
+#: Fallback index sections: notebook-stem prefix -> heading.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("dashbord-fylke", "Dashbord per fylke"),
+    ("dashbord-modell", "Dashbord per modell"),
+    ("fylke", "Fylker (forsøksenheter)"),
+    ("modell", "Modeller"),
+    ("deltakere", "Deltakerne"),
+    ("laering", "Tverrgående læring"),
+)
+#: Value-box colour aliases -> house palette (coopstats.style.PALETTE), for the fallback boxes.
+VALUEBOX_COLOURS: dict[str, str] = {
+    "primary": "#0072B2",
+    "info": "#56B4E9",
+    "success": "#009E73",
+    "warning": "#E69F00",
+    "danger": "#D55E00",
+    "secondary": "#999999",
+}
+_LAYOUT_ATTRS = re.compile(r"\s*\{[^{}]*\}\s*$")
 
 
 @dataclass(frozen=True)
@@ -49,23 +80,118 @@ def cell_options(source: str) -> dict[str, str]:
     return options
 
 
-def _annotate(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Copy Quarto labels, captions and alt text into metadata the HTML template shows."""
+def _annotate(nb: nbformat.NotebookNode, stem: str = "") -> nbformat.NotebookNode:
+    """Copy Quarto labels, captions and alt text into metadata the HTML template shows.
+
+    ``anchor`` is the label the cell has in the reports' embed sources
+    (:func:`coopstats.publish.embed_label`), so report labels also resolve in the previews.
+    """
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         opts = cell_options(cell.source)
-        label = opts.get("label", "")
-        if not label:
-            continue
-        kind = "Figur" if label.startswith("fig-") else "Tabell" if label.startswith("tbl-") else ""
-        caption = opts.get("fig-cap") or opts.get("tbl-cap")
-        cell.metadata["coopstats"] = {"label": label, "caption": caption, "kind": kind}
         alt = opts.get("fig-alt")
         if alt:
             for output in cell.get("outputs", []):
                 if "image/png" in output.get("data", {}):
                     output.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
+        label = opts.get("label", "")
+        if not label:
+            continue
+        kind = "Figur" if label.startswith("fig-") else "Tabell" if label.startswith("tbl-") else ""
+        caption = opts.get("fig-cap") or opts.get("tbl-cap")
+        anchor = publish.embed_label(stem, label) if stem else label
+        cell.metadata["coopstats"] = {
+            "label": label,
+            "anchor": anchor,
+            "caption": caption,
+            "kind": kind,
+        }
+    return nb
+
+
+def parse_valuebox(cell: nbformat.NotebookNode) -> dict[str, str] | None:
+    """The ``dict(icon=…, color=…, value=…)`` a value-box cell printed, or None."""
+    for output in cell.get("outputs", []):
+        text = output.get("data", {}).get("text/plain")
+        if text is None:
+            continue
+        try:
+            box = ast.literal_eval(str(text))
+        except (ValueError, SyntaxError):
+            return None
+        if isinstance(box, dict) and "value" in box:
+            return {str(k): str(v) for k, v in box.items()}
+    return None
+
+
+def valuebox_html(title: str, box: dict[str, str]) -> str:
+    """One value box for the fallback page: title and value in text, the colour as a border."""
+    colour = VALUEBOX_COLOURS.get(box.get("color", ""), box.get("color") or "#0072B2")
+    if not re.fullmatch(r"#[0-9A-Fa-f]{3,8}|[a-z]+", colour):
+        colour = VALUEBOX_COLOURS["primary"]
+    return (
+        f'<div class="coopstats-valuebox" style="border-left:6px solid {colour};'
+        'padding:.5rem 1rem;margin:.25rem;min-width:10rem;flex:1;background:#f7f7f7">'
+        f'<p class="coopstats-valuebox-title" style="margin:0;font-size:.9rem">'
+        f"{html.escape(title)}</p>"
+        f'<p class="coopstats-valuebox-value" style="margin:0;font-size:1.6rem;'
+        f'font-weight:bold">{html.escape(box.get("value", ""))}</p></div>'
+    )
+
+
+def dashboard_for_fallback(
+    nb: nbformat.NotebookNode, stem: str, registry: object | None = None
+) -> nbformat.NotebookNode:
+    """Give a dashboard run the content Quarto shows: title, value boxes, card headings.
+
+    Consecutive value-box cells become one row of boxes; a cell with ``#| title:`` gets the
+    title as a heading; ``{…}`` layout attributes are removed from row headings.
+    """
+    from coopstats.registry import load_registry
+
+    try:
+        title = publish.fill_dashboard(nb, stem, registry or load_registry())
+    except (LookupError, ValueError):
+        title = stem
+    cells: list[nbformat.NotebookNode] = [nbformat.v4.new_markdown_cell(f"# {title}")]
+    boxes: list[str] = []
+
+    def flush() -> None:
+        if boxes:
+            row = nbformat.v4.new_code_cell("")
+            row.outputs = [
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={
+                        "text/html": '<div class="coopstats-valuebox-row" '
+                        'style="display:flex;flex-wrap:wrap">' + "".join(boxes) + "</div>"
+                    },
+                )
+            ]
+            cells.append(row)
+            boxes.clear()
+
+    for cell in nb.cells:
+        if cell.cell_type == "raw":
+            continue
+        opts = cell_options(cell.source) if cell.cell_type == "code" else {}
+        if opts.get("content") == "valuebox":
+            box = parse_valuebox(cell)
+            if box is not None:
+                boxes.append(valuebox_html(opts.get("title", ""), box))
+                continue
+        flush()
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            if lines and lines[0].startswith("#"):
+                lines[0] = _LAYOUT_ATTRS.sub("", lines[0])
+                cell.source = "\n".join(lines)
+        elif opts.get("title") and cell.get("outputs"):
+            cells.append(nbformat.v4.new_markdown_cell(f"### {opts['title']}"))
+        cells.append(cell)
+    flush()
+    nb.cells = cells
     return nb
 
 
@@ -88,7 +214,10 @@ def export_html(notebook: Path, target: Path) -> str:
     """Export one executed notebook to HTML without code; return its title."""
     from nbconvert import HTMLExporter
 
-    nb = _annotate(nbformat.read(notebook, as_version=4))
+    nb = nbformat.read(notebook, as_version=4)
+    if notebook.stem.startswith(publish.DASHBOARD_PREFIX):
+        nb = dashboard_for_fallback(nb, notebook.stem)
+    nb = _annotate(nb, notebook.stem)
     template_dir = files("coopstats") / "templates"
     exporter = HTMLExporter(
         template_name="coopstats",
@@ -112,11 +241,29 @@ def _write_atomic(target: Path, text: str) -> None:
     tmp.replace(target)
 
 
+def _section(stem: str) -> str:
+    for prefix, heading in SECTIONS:
+        if stem == prefix or stem.startswith(prefix + "-"):
+            return heading
+    return "Andre sider"
+
+
 def index_html(pages: list[Page]) -> str:
-    """The index page linking every fallback page (Norwegian, no external resources)."""
-    items = "\n".join(
-        f'    <li><a href="{html.escape(p.href)}">{html.escape(p.title)}</a></li>' for p in pages
-    )
+    """The index page linking every fallback page by kind (Norwegian, no external resources)."""
+    groups: dict[str, list[Page]] = {}
+    for page in pages:
+        groups.setdefault(_section(page.source.stem), []).append(page)
+    order = [heading for _, heading in SECTIONS] + ["Andre sider"]
+    parts = []
+    for heading in order:
+        if heading not in groups:
+            continue
+        items = "\n".join(
+            f'    <li><a href="{html.escape(p.href)}">{html.escape(p.title)}</a></li>'
+            for p in groups[heading]
+        )
+        parts.append(f"  <h2>{html.escape(heading)}</h2>\n  <ul>\n{items}\n  </ul>")
+    body = "\n".join(parts)
     return f"""<!DOCTYPE html>
 <html lang="nb">
 <head>
@@ -130,13 +277,12 @@ def index_html(pages: list[Page]) -> str:
   </style>
 </head>
 <body>
-  <h1>Forhåndsvisning av fylkessidene</h1>
-  <p class="note">Disse sidene er laget med nbconvert fordi Quarto ikke var installert.
-  Rapportene (statusrapport, midtveisnotat og læringskapittel) og dashbordene krever Quarto.</p>
-  <h2>Fylker (forsøksenheter)</h2>
-  <ul>
-{items}
-  </ul>
+  <h1>Forhåndsvisning av sidene</h1>
+  <p class="note">Disse sidene er laget med nbconvert fordi Quarto ikke var installert. De viser
+  de samme tabellene og figurene som rapportene bygger inn, og dashbordenes innhold uten
+  dashbordoppsettet. Rapportene (statusrapport, midtveisnotat og læringskapittel) i HTML, Word
+  og PDF krever Quarto.</p>
+{body}
 </body>
 </html>
 """
@@ -144,11 +290,7 @@ def index_html(pages: list[Page]) -> str:
 
 def render_fallback(build_dir: Path, site_dir: Path) -> list[Page]:
     """Render every executed notebook in ``build_dir`` to ``site_dir`` and write the index."""
-    notebooks = sorted(
-        p
-        for p in (build_dir / "notebooks").glob("*.ipynb")
-        if not p.name.startswith(".") and not p.name.endswith(".failed.ipynb")
-    )
+    notebooks = publish.executed_notebooks(build_dir)
     if not notebooks:
         raise FileNotFoundError(
             f"No executed notebooks in {build_dir / 'notebooks'}: run `coopstats run` first."
@@ -165,12 +307,21 @@ def render_fallback(build_dir: Path, site_dir: Path) -> list[Page]:
 def render(root: Path, *, quarto: str | None = None, use_quarto: bool = True) -> str:
     """Render the project; return a one-line message saying what was produced.
 
-    Uses ``quarto render`` in ``root`` when Quarto is on PATH (or given), else the fallback.
+    Prepares the embed sources (``_build/embed/``) and the dashboards (``dashboards/``) from
+    the executed notebooks, then uses ``quarto render`` in ``root`` when Quarto is on PATH (or
+    given), else the nbconvert fallback.
     """
+    build = root / "_build"
+    if not publish.executed_notebooks(build):
+        raise FileNotFoundError(
+            f"No executed notebooks in {build / 'notebooks'}: run `coopstats run` first."
+        )
+    publish.prepare_embed_sources(build, root / publish.DEFAULT_EMBED_DIR)
+    publish.prepare_dashboards(build, root / publish.DEFAULT_DASHBOARD_DIR)
     quarto = quarto or (shutil.which("quarto") if use_quarto else None)
     site = root / "_site"
     if quarto:
         subprocess.run([quarto, "render"], cwd=root, check=True)
         return f"Rendered the Quarto project with {quarto} into {site}."
-    pages = render_fallback(root / "_build", site)
+    pages = render_fallback(build, site)
     return f"Wrote {len(pages)} pages and index.html. " + QUARTO_MISSING.format(site=site)

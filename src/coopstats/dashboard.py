@@ -1,0 +1,122 @@
+"""Value boxes for the county and model dashboards (``notebooks/dashbord-*.ipynb``).
+
+A Quarto dashboard turns a cell with ``#| content: valuebox`` and ``#| title: …`` whose output
+is a ``dict(icon=…, color=…, value=…)`` into a value box. The functions here return those
+dicts, computed from a :class:`coopstats.fylke.UnitPage` or a
+:class:`coopstats.modell.ModelPage`; everything else on the dashboards reuses the display
+functions of :mod:`coopstats.fylke` and :mod:`coopstats.modell`.
+
+Values are short strings (Norwegian number format, plain spaces) so that the printed dict
+stays readable for Quarto and for the nbconvert fallback, which draws the same boxes. Counts
+of persons pass the disclosure rule (``:`` when 1 ≤ n < ``min_count``). Colours are the theme
+aliases (``primary``, ``info``, ``success``, ``warning``) that ``styles/coopstats.scss`` maps
+onto the house palette; the title and value always carry the meaning, never the colour alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from coopstats import disclosure
+from coopstats.formatting import HIDDEN, NIL, NOT_AVAILABLE, fmt_number
+
+if TYPE_CHECKING:
+    from coopstats.fylke import UnitPage
+    from coopstats.modell import ModelPage
+    from coopstats.registry import Trial
+
+#: Short Norwegian status words for value boxes (the tables use the long forms).
+STATUS_SHORT: dict[str, str] = {
+    "planned": "planlagt",
+    "running": "pågår",
+    "ended_ordinary_operation": "videreført i drift",
+    "terminated_early": "avsluttet før tiden",
+}
+#: Kinds of indicator values that carry a number (``not_reported``/``not_defined`` do not).
+_WITH_VALUE = {"exact", "approximate", "range"}
+
+
+def valuebox(value: object, *, icon: str, color: str = "primary") -> dict[str, str]:
+    """The dict a Quarto dashboard value-box cell prints (``icon`` is a Bootstrap icon name)."""
+    text = str(value).replace("\u00a0", " ").replace("\u202f", " ")
+    return {"icon": icon, "color": color, "value": text}
+
+
+def status_text(trials: list[Trial]) -> str:
+    """``Pågår`` for one trial; ``1 pågår, 1 videreført i drift`` for several."""
+    if not trials:
+        return "Ingen forsøk"
+    counts = Counter(STATUS_SHORT.get(t.status, t.status) for t in trials)
+    if len(trials) == 1:
+        word = next(iter(counts))
+        return word[:1].upper() + word[1:]
+    return ", ".join(f"{n} {word}" for word, n in counts.items())
+
+
+def person_count(count: int, config: disclosure.DisclosureConfig) -> str:
+    """A count of persons as shown: ``-`` for 0, ``:`` when small, else Norwegian digits."""
+    if count == 0:
+        return NIL
+    if disclosure.is_small(count, config):
+        return HIDDEN
+    return fmt_number(count)
+
+
+# --------------------------------------------------------------------------- county
+
+
+def unit_trials(page: UnitPage) -> dict[str, str]:
+    """Number of trials in the unit."""
+    return valuebox(fmt_number(len(page.trials)), icon="diagram-3", color="primary")
+
+
+def unit_status(page: UnitPage) -> dict[str, str]:
+    """Status of the unit's trials."""
+    return valuebox(status_text(page.trials), icon="flag", color="info")
+
+
+def unit_participants(page: UnitPage) -> dict[str, str]:
+    """Participants with person-level data in the unit (disclosure applies; ``..`` = no data)."""
+    people = page.datasets.participants
+    count = int((people["unit_id"] == page.unit.id).sum())
+    shown = person_count(count, page.config) if count else NOT_AVAILABLE
+    return valuebox(shown, icon="people", color="success")
+
+
+def unit_indicators(page: UnitPage) -> dict[str, str]:
+    """Indicators with a value, out of those that apply to the unit's trials."""
+    applicable = page.indicators[page.indicators["kind"] != "not_defined"]
+    with_value = int(applicable["kind"].isin(_WITH_VALUE).sum())
+    text = f"{fmt_number(with_value)} av {fmt_number(len(applicable))}"
+    return valuebox(text, icon="bar-chart", color="primary")
+
+
+# --------------------------------------------------------------------------- model
+
+
+def model_trials(page: ModelPage) -> dict[str, str]:
+    """Number of trials (trial counties) of the model."""
+    return valuebox(fmt_number(len(page.trials)), icon="geo-alt", color="primary")
+
+
+def model_core_elements(page: ModelPage) -> dict[str, str]:
+    """Number of core elements of the model."""
+    return valuebox(fmt_number(len(page.model.core_elements)), icon="list-check", color="info")
+
+
+def model_major_adaptations(page: ModelPage) -> dict[str, str]:
+    """Core-element adaptations graded *major* across the model's trials."""
+    count = sum(
+        1
+        for trial in page.trials
+        for adaptation in trial.adaptations
+        if adaptation.grade == "major"
+    )
+    color = "warning" if count else "success"
+    return valuebox(fmt_number(count), icon="exclamation-triangle", color=color)
+
+
+def model_status(page: ModelPage) -> dict[str, str]:
+    """Status of the model's trials."""
+    return valuebox(status_text(page.trials), icon="flag", color="info")

@@ -1,0 +1,205 @@
+"""Read the Quarto sources without Quarto: embeds, cross-references, section ids, cell labels.
+
+Used by ``tests/test_quarto_sources.py`` to check, on machines without Quarto, that every
+``{{< embed >}}`` points at a notebook the batch produces and at a label that exists in it, and
+that every ``@fig-``/``@tbl-``/``@sec-`` reference resolves in its own document. The parsing is
+deliberately simple (regular expressions over the Markdown text, skipping fenced code); it
+covers the syntax the reports use and is documented in ``docs/publishing.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+
+from coopstats.publish import NOTEBOOK_PREFIXES, embed_label, notebook_slug
+
+if TYPE_CHECKING:
+    from coopstats.registry import Registry
+
+_EMBED = re.compile(r"\{\{<\s*embed\s+(?P<target>[^\s>]+)(?P<opts>[^>]*)>\}\}")
+_CROSSREF = re.compile(
+    r"(?<![\w@.\\])@(?P<label>(?:[Ff]ig|[Tt]bl|[Ss]ec)-[A-Za-z0-9](?:[\w-]*[A-Za-z0-9])?)"
+)
+_SECTION_ID = re.compile(r"^#{1,6}\s.*\{[^}]*#(?P<id>sec-[\w-]+)[^}]*\}\s*$")
+_ANY_ID = re.compile(r"\{[^}]*#(?P<id>[A-Za-z][\w-]*)[^}]*\}")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
+#: Calls that return a figure in the notebooks (``fylke.chain_figure(page)``, ``report.figure(…)``).
+_FIGURE_CALL = re.compile(r"\b\w*figure\s*\(")
+
+
+@dataclass(frozen=True)
+class Embed:
+    """One ``{{< embed path#label >}}`` shortcode."""
+
+    path: str
+    label: str
+    line: int
+
+    @property
+    def stem(self) -> str:
+        """Stem of the embedded notebook (``fylke-nav-oslo``)."""
+        return Path(self.path).stem
+
+
+def _prose_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) outside fenced code blocks and the YAML front matter."""
+    lines = text.splitlines()
+    out: list[tuple[int, str]] = []
+    start = 0
+    if lines and lines[0].strip() == "---":
+        for i in range(1, len(lines)):
+            if lines[i].strip() in ("---", "..."):
+                start = i + 1
+                break
+    fence: str | None = None
+    for number, line in enumerate(lines[start:], start=start + 1):
+        match = _FENCE.match(line)
+        if match:
+            marker = match.group(1)
+            if fence is None:
+                fence = marker[0] * len(marker)
+                continue
+            if line.strip().startswith(fence):
+                fence = None
+                continue
+        if fence is None:
+            out.append((number, re.sub(r"`[^`\n]*`", "", line)))
+    return out
+
+
+def embeds(text: str) -> list[Embed]:
+    """Every embed shortcode in a ``.qmd`` text (outside code), in order."""
+    found: list[Embed] = []
+    for number, line in _prose_lines(text):
+        for match in _EMBED.finditer(line):
+            path, _, label = match["target"].partition("#")
+            found.append(Embed(path=path, label=label, line=number))
+    return found
+
+
+def cross_references(text: str) -> list[tuple[int, str]]:
+    """Every ``@fig-``/``@tbl-``/``@sec-`` reference as (line, label), outside code.
+
+    Capitalised references (``@Tbl-x``, Quarto's form at the start of a sentence) are returned
+    with the lower-case prefix of the label they point at.
+    """
+    refs: list[tuple[int, str]] = []
+    for number, line in _prose_lines(text):
+        line = _EMBED.sub("", line)
+        for m in _CROSSREF.finditer(line):
+            label = m["label"]
+            refs.append((number, label[:3].lower() + label[3:]))
+    return refs
+
+
+def section_ids(text: str) -> list[str]:
+    """Ids of headings with a ``{#sec-…}`` attribute."""
+    return [m["id"] for _, line in _prose_lines(text) if (m := _SECTION_ID.match(line))]
+
+
+def element_ids(text: str) -> list[str]:
+    """Every ``{#id}`` attribute outside code (headings, divs, spans)."""
+    return [m["id"] for _, line in _prose_lines(text) for m in _ANY_ID.finditer(line)]
+
+
+def front_matter(text: str) -> str:
+    """The YAML front matter of a ``.qmd`` text (empty when there is none)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return ""
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[1:i])
+    return ""
+
+
+def cell_options(source: str) -> dict[str, str]:
+    """Quarto ``#| key: value`` options at the top of a code cell (values unquoted)."""
+    options: dict[str, str] = {}
+    for line in source.splitlines():
+        match = _OPTION.match(line)
+        if not match:
+            if line.strip():
+                break
+            continue
+        options[match[1]] = match[2].strip().strip('"').strip("'")
+    return options
+
+
+def notebook_cells(path: Path) -> list[tuple[dict[str, str], str]]:
+    """(options, code without options) of every code cell of a notebook."""
+    nb = nbformat.read(path, as_version=4)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        opts = cell_options(cell.source)
+        code = "\n".join(ln for ln in cell.source.splitlines() if not ln.startswith("#|"))
+        cells.append((opts, code))
+    return cells
+
+
+def notebook_labels(path: Path) -> dict[str, dict[str, str]]:
+    """Label -> cell options for every labelled code cell of a notebook."""
+    return {opts["label"]: opts for opts, _ in notebook_cells(path) if opts.get("label")}
+
+
+def figure_cells(path: Path) -> list[dict[str, str]]:
+    """Options of the cells that output a figure: a ``fig-`` label or a ``…figure(`` call."""
+    return [
+        opts
+        for opts, code in notebook_cells(path)
+        if opts.get("label", "").startswith("fig-") or _FIGURE_CALL.search(code)
+    ]
+
+
+def source_notebook(
+    stem: str, notebook_dir: Path, prefixes: Iterable[str] = NOTEBOOK_PREFIXES
+) -> Path:
+    """The source notebook an executed run came from (``fylke-nav-oslo`` -> ``fylke.ipynb``)."""
+    slug = notebook_slug(stem, prefixes)
+    prefix = stem[: len(stem) - len(slug) - 1] if slug else stem
+    return notebook_dir / f"{prefix}.ipynb"
+
+
+def embedded_labels(stem: str, notebook_dir: Path) -> dict[str, dict[str, str]]:
+    """Labels (as suffixed in the embed copy) -> cell options, read from the source notebook."""
+    path = source_notebook(stem, notebook_dir)
+    if not path.is_file():
+        return {}
+    return {embed_label(stem, label): opts for label, opts in notebook_labels(path).items()}
+
+
+def models_with_trials(registry: Registry) -> list[str]:
+    """Model ids with at least one trial, in registry order."""
+    used = {t.model for t in registry.trials.values()}
+    return [m for m in registry.models if m in used]
+
+
+def produced_stems(registry: Registry, data_dir: Path) -> set[str]:
+    """Stems of the executed notebooks the batch produces for a registry and data directory.
+
+    ``fylke-<unit>`` per unit with a trial, ``modell-<model>`` per model with a trial,
+    ``deltakere-alle`` and ``deltakere-<unit>`` per unit with participants, and ``laering``.
+    """
+    from coopstats.runmatrix import participant_scopes
+
+    stems = {f"fylke-{unit}" for unit in registry.trial_units()}
+    stems |= {f"modell-{model}" for model in models_with_trials(registry)}
+    stems |= {f"deltakere-{scope}" for scope in participant_scopes(data_dir)}
+    stems.add("laering")
+    return stems
+
+
+def dashboard_stems(registry: Registry) -> set[str]:
+    """Stems of the dashboards: one per unit with a trial and one per model with a trial."""
+    stems = {f"dashbord-fylke-{unit}" for unit in registry.trial_units()}
+    stems |= {f"dashbord-modell-{model}" for model in models_with_trials(registry)}
+    return stems

@@ -1,0 +1,409 @@
+"""The Quarto sources are checked without Quarto: lint, embeds, cross-references, alt text.
+
+Every ``{{< embed >}}`` must point at a notebook the batch produces (derived from the registry
+and the demo data) and at a label that exists in the source notebook once suffixed; every
+``@fig-``/``@tbl-``/``@sec-`` reference must resolve in its own document; every figure cell in
+every notebook has alt text. ``panache lint`` must be clean, and must also be clean with its
+cross-reference rule on when each embed is replaced by a stub cell with the embedded label. The
+last test runs ``quarto render`` when Quarto is installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from coopstats import quarto_sources as qs
+from coopstats.publish import embed_label
+from coopstats.registry import load_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+DEMO = ROOT / "data" / "demo"
+REPORTS = sorted((ROOT / "reports").glob("*.qmd"))
+DOCUMENTS = [ROOT / "index.qmd", *REPORTS]
+EMBED_DIR = (ROOT / "_build" / "embed").resolve()
+
+
+def _panache() -> str:
+    local = Path(sys.executable).with_name("panache")
+    found = str(local) if local.is_file() else shutil.which("panache")
+    if not found:
+        pytest.skip("panache (PyPI panache-cli) is not installed")
+    return found
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry()
+
+
+@pytest.fixture(scope="module")
+def stems(registry):
+    return qs.produced_stems(registry, DEMO)
+
+
+def test_reports_exist():
+    names = {p.name for p in REPORTS}
+    assert {"statusrapport.qmd", "midtveisnotat.qmd", "laeringskapittel.qmd"} <= names
+
+
+# --------------------------------------------------------------------------- panache
+
+
+def test_panache_lint_is_clean_on_every_qmd():
+    result = subprocess.run(
+        [_panache(), "lint", "--message-format", "short", *map(str, DOCUMENTS)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No issues found" in result.stdout
+
+
+def _stub(embed: qs.Embed, opts: dict[str, str]) -> str:
+    lines = ["```{python}", f"#| label: {embed.label}"]
+    for key in ("fig-cap", "tbl-cap", "fig-alt"):
+        if opts.get(key):
+            lines.append(f"#| {key}: {yaml.safe_dump(opts[key], allow_unicode=True).strip()}")
+    lines += ["pass", "```"]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("doc", REPORTS, ids=lambda p: p.name)
+def test_panache_resolves_every_crossref_once_embeds_are_stubbed(doc, tmp_path):
+    """panache with its cross-reference rule on, on a copy where embeds are labelled cells."""
+    text = _text(doc)
+    for embed in qs.embeds(text):
+        opts = qs.embedded_labels(embed.stem, NOTEBOOKS).get(embed.label)
+        if opts is None:  # unknown label: keep the shortcode, so the reference stays unresolved
+            continue
+        shortcode = re.compile(r"\{\{<\s*embed\s+" + re.escape(f"{embed.path}#{embed.label}"))
+        text = "\n".join(
+            _stub(embed, opts) if shortcode.search(line) else line for line in text.splitlines()
+        )
+    # one document per project, so no labels leak in from the other reports
+    shutil.copy(ROOT / "_quarto.yml", tmp_path / "_quarto.yml")
+    shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
+    (tmp_path / "reports").mkdir()
+    copy = tmp_path / "reports" / doc.name
+    copy.write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [_panache(), "lint", "--isolated", "--no-cache", "--message-format", "short", str(copy)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- embeds
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda p: p.name)
+def test_every_embed_points_at_a_produced_notebook_and_an_existing_label(doc, stems):
+    problems = []
+    for embed in qs.embeds(_text(doc)):
+        where = f"{doc.name}:{embed.line}"
+        target = (doc.parent / embed.path).resolve()
+        if target.parent != EMBED_DIR:
+            problems.append(f"{where}: {embed.path} is not in _build/embed/")
+        if embed.stem not in stems:
+            problems.append(f"{where}: the batch produces no notebook {embed.stem}")
+            continue
+        labels = qs.embedded_labels(embed.stem, NOTEBOOKS)
+        if embed.label not in labels:
+            problems.append(
+                f"{where}: {embed.stem} has no label {embed.label} "
+                f"(source {qs.source_notebook(embed.stem, NOTEBOOKS).name})"
+            )
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("doc", REPORTS, ids=lambda p: p.name)
+def test_embedded_tables_and_figures_have_captions_and_appear_once(doc):
+    seen: set[str] = set()
+    problems = []
+    for embed in qs.embeds(_text(doc)):
+        if embed.label in seen:
+            problems.append(f"{embed.label} is embedded twice (duplicate id)")
+        seen.add(embed.label)
+        opts = qs.embedded_labels(embed.stem, NOTEBOOKS).get(embed.label, {})
+        kind = embed.label.split("-", 1)[0]
+        if kind in ("fig", "tbl") and not opts.get(f"{kind}-cap"):
+            problems.append(f"{embed.label} has no {kind}-cap in its notebook")
+        if kind == "fig" and not opts.get("fig-alt"):
+            problems.append(f"{embed.label} has no fig-alt in its notebook")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda p: p.name)
+def test_every_crossref_resolves_in_its_own_document(doc):
+    text = _text(doc)
+    targets = {e.label for e in qs.embeds(text)} | set(qs.section_ids(text))
+    unresolved = [
+        f"{doc.name}:{line}: @{label}"
+        for line, label in qs.cross_references(text)
+        if label not in targets
+    ]
+    assert not unresolved, "unresolved cross-references:\n" + "\n".join(unresolved)
+    ids = qs.element_ids(text)
+    assert len(ids) == len(set(ids)), "duplicate {#id} in " + doc.name
+
+
+def test_crossref_check_catches_a_broken_reference():
+    """The parser finds references and targets, so a wrong label would fail the test above."""
+    text = (
+        "# A {#sec-a}\n\nSe @tbl-x-nav-oslo, @Fig-y og @sec-a. E-post: a@tbl-b.no.\n\n"
+        "{{< embed ../_build/embed/fylke-nav-oslo.ipynb#tbl-x-nav-oslo >}}\n\n"
+        "```\n@fig-in-code\n```\n"
+    )
+    refs = [label for _, label in qs.cross_references(text)]
+    assert refs == ["tbl-x-nav-oslo", "fig-y", "sec-a"]
+    targets = {e.label for e in qs.embeds(text)} | set(qs.section_ids(text))
+    assert [r for r in refs if r not in targets] == ["fig-y"]
+
+
+def test_statusrapport_follows_the_seed_structure_and_covers_every_trial_unit(registry):
+    text = _text(ROOT / "reports" / "statusrapport.qmd")
+    sections = set(qs.section_ids(text))
+    for sec in (
+        "sec-innledning",
+        "sec-formal",
+        "sec-problemstillinger",
+        "sec-data-metode",
+        "sec-modellene",
+        "sec-implementering",
+        "sec-resultater",
+        "sec-deltakere",
+        "sec-laeringspunkter",
+    ):
+        assert sec in sections, sec
+    embedded = {e.label for e in qs.embeds(text)}
+    for unit in registry.trial_units():
+        stem = f"fylke-{unit}"
+        for label in ("tbl-forsok", "tbl-tilpasninger", "tbl-indikatorer"):
+            assert embed_label(stem, label) in embedded, (unit, label)
+    participant_tables = {
+        label
+        for label in qs.notebook_labels(NOTEBOOKS / "deltakere.ipynb")
+        if re.fullmatch(r"tbl-5-\d+", label)
+    }
+    assert participant_tables
+    for label in participant_tables:
+        assert embed_label("deltakere-alle", label) in embedded, label
+    assert "tbl-laeringspunkter" in embedded
+
+
+def test_midtveisnotat_has_a_since_date_shown_in_text_and_marks_preliminary_findings(registry):
+    text = _text(ROOT / "reports" / "midtveisnotat.qmd")
+    meta = yaml.safe_load(qs.front_matter(text))
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(meta["siden"]))
+    assert "{{< meta siden >}}" in text
+    callouts = re.findall(r"::: \{\.callout-note\}\n## Foreløpig\n", text)
+    assert len(callouts) == len(registry.trial_units())
+    # every preliminary result table sits inside a "Foreløpig" callout
+    for block in re.split(r"\n::: \{\.callout-note\}\n", text)[1:]:
+        assert block.startswith("## Foreløpig")
+    outside = re.sub(r"::: \{\.callout-note\}.*?\n:::\n", "", text, flags=re.S)
+    assert "#tbl-indikatorer" not in outside
+
+
+def test_laeringskapittel_embeds_computed_matrices_and_model_comparisons(registry):
+    text = _text(ROOT / "reports" / "laeringskapittel.qmd")
+    embedded = {(e.stem, e.label) for e in qs.embeds(text)}
+    for label in (
+        "tbl-laeringspunkter",
+        "fig-laeringspunkter",
+        "tbl-drivere-barrierer",
+        "fig-drivere-barrierer",
+        "tbl-trofasthet-resultater",
+        "fig-trofasthet-resultater",
+    ):
+        assert ("laering", label) in embedded, label
+    # same model in two counties, and trial county vs mother county
+    two_counties = [
+        m
+        for m in qs.models_with_trials(registry)
+        if len({t.unit for t in registry.trials.values() if t.model == m}) > 1
+        and registry.models[m].mother_unit
+    ]
+    assert "veiledningstelefonen" in two_counties
+    assert ("modell-veiledningstelefonen", "tbl-modell-trofasthet-veiledningstelefonen") in embedded
+    assert ("modell-moteplassen", "tbl-modell-forsok-moteplassen") in embedded
+    # the matrices come from data: no typed table rows in the .qmd
+    assert not re.search(r"^\s*\|.*\|\s*$", text, flags=re.M)
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_figure_cell_has_alt_text(path):
+    problems = []
+    for opts in qs.figure_cells(path):
+        name = opts.get("label") or opts.get("title") or "(unlabelled)"
+        if not opts.get("fig-alt"):
+            problems.append(f"{name}: no fig-alt")
+        if opts.get("label", "").startswith("fig-") and not opts.get("fig-cap"):
+            problems.append(f"{name}: no fig-cap")
+    assert not problems, f"{path.name}: " + ", ".join(problems)
+
+
+def test_figure_cells_are_found():
+    """The alt-text check sees labelled and unlabelled figure cells."""
+    fylke = [o.get("label") for o in qs.figure_cells(NOTEBOOKS / "fylke.ipynb")]
+    assert "fig-trakt" in fylke and "fig-resultatkjede" in fylke
+    dash = qs.figure_cells(NOTEBOOKS / "dashbord-fylke.ipynb")
+    assert dash and all(not o.get("label") for o in dash)
+
+
+@pytest.mark.parametrize("name", ["dashbord-fylke", "dashbord-modell"])
+def test_dashboard_notebooks_are_quarto_dashboards(name):
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "raw"
+    meta = yaml.safe_load(first.source.strip().strip("-"))
+    assert "dashboard" in (meta["format"] if isinstance(meta["format"], dict) else [meta["format"]])
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    wanted = {"dashbord-fylke": "unit", "dashbord-modell": "model"}[name]
+    for var in (wanted, "data_dir", "min_count"):
+        assert re.search(rf"^{var} = ", params[0].source, flags=re.M), var
+    boxes = [
+        qs.cell_options(c.source)
+        for c in nb.cells
+        if c.cell_type == "code" and qs.cell_options(c.source).get("content") == "valuebox"
+    ]
+    assert len(boxes) >= 3 and all(b.get("title") for b in boxes)
+    for cell in nb.cells:  # thin: library calls only
+        if cell.cell_type == "code":
+            code = [ln for ln in cell.source.splitlines() if ln and not ln.startswith("#")]
+            assert len(code) <= 3, cell.source
+
+
+# --------------------------------------------------------------------------- _quarto.yml
+
+
+@pytest.fixture(scope="module")
+def quarto_yml():
+    return yaml.safe_load(_text(ROOT / "_quarto.yml"))
+
+
+def test_quarto_yml_has_the_required_keys(quarto_yml):
+    project = quarto_yml["project"]
+    assert project["type"] == "website"
+    assert project["output-dir"] == "_site"
+    assert project["render"] == ["index.qmd", "reports/*.qmd", "dashboards/*.ipynb"]
+    assert quarto_yml["lang"] == "nb"
+    assert (ROOT / quarto_yml["bibliography"]).is_file()
+    assert quarto_yml["notebook-links"] is False
+    formats = quarto_yml["format"]
+    assert set(formats) == {"html", "docx", "pdf"}
+    theme = formats["html"]["theme"]
+    assert any((ROOT / t).is_file() for t in theme if t.endswith(".scss"))
+
+
+def _navbar_items(quarto_yml):
+    for item in quarto_yml["website"]["navbar"]["left"]:
+        yield item
+        yield from item.get("menu", [])
+
+
+def test_navbar_links_reports_dashboards_and_every_unit_and_model(quarto_yml, registry):
+    hrefs = {i["href"]: i.get("text") for i in _navbar_items(quarto_yml) if "href" in i}
+    for doc in REPORTS:
+        assert f"reports/{doc.name}" in hrefs
+    assert "index.qmd#dashbord" in hrefs
+    dashboards = {Path(h).stem: t for h, t in hrefs.items() if h.startswith("dashboards/")}
+    assert set(dashboards) == qs.dashboard_stems(registry)
+    for unit in registry.trial_units():
+        assert dashboards[f"dashbord-fylke-{unit}"] == registry.units[unit].name
+    for model in qs.models_with_trials(registry):
+        assert dashboards[f"dashbord-modell-{model}"] == registry.models[model].name
+    for href in hrefs:
+        if not href.startswith("dashboards/"):
+            assert (ROOT / href.split("#")[0]).is_file(), href
+
+
+def test_index_is_html_only_and_links_reports_and_dashboards(registry):
+    text = _text(ROOT / "index.qmd")
+    assert yaml.safe_load(qs.front_matter(text))["format"] == "html"
+    links = set(re.findall(r"\]\(([^)#]+)\)", text))
+    assert {f"reports/{d.name}" for d in REPORTS} <= links
+    assert {Path(x).stem for x in links if x.startswith("dashboards/")} == qs.dashboard_stems(
+        registry
+    )
+    assert "{#dashbord}" in text
+
+
+def test_citations_are_in_the_bibliography():
+    keys = set(re.findall(r"^@\w+\{([^,]+),", _text(ROOT / "references.bib"), flags=re.M))
+    for doc in REPORTS:
+        for key in re.findall(r"\[@([\w-]+)\]", _text(doc)):
+            assert key in keys, (doc.name, key)
+
+
+# --------------------------------------------------------------------------- Quarto
+
+
+@pytest.mark.quarto
+def test_quarto_renders_the_project(tmp_path):
+    """With Quarto installed: batch, render, and no unresolved cross-reference in the output."""
+    quarto = shutil.which("quarto")
+    if not quarto:
+        pytest.skip("quarto is not on PATH")
+    import papermill as pm
+
+    from coopstats.batch import build_run_matrix, run_batch
+    from coopstats.render import render
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        ROOT,
+        project,
+        ignore=shutil.ignore_patterns(".venv", ".git", "_build", "_site", ".quarto", "dashboards"),
+    )
+    run_batch(build_run_matrix(project, DEMO), progress=False)
+    out = project / "_build" / "notebooks"
+    if not (out / "laering.ipynb").exists():
+        pm.execute_notebook(
+            str(project / "notebooks" / "laering.ipynb"),
+            str(out / "laering.ipynb"),
+            parameters={"data_dir": str(DEMO)},
+            cwd=str(project / "notebooks"),
+            progress_bar=False,
+        )
+    registry = load_registry()
+    for stem in qs.dashboard_stems(registry):
+        if (out / f"{stem}.ipynb").exists():
+            continue
+        kind, _, key = stem.removeprefix("dashbord-").partition("-")
+        pm.execute_notebook(
+            str(project / "notebooks" / f"dashbord-{kind}.ipynb"),
+            str(out / f"{stem}.ipynb"),
+            parameters={"unit" if kind == "fylke" else "model": key, "data_dir": str(DEMO)},
+            cwd=str(project / "notebooks"),
+            progress_bar=False,
+        )
+    render(project, quarto=quarto)
+    site = project / "_site"
+    for doc in REPORTS:
+        page = (site / "reports" / doc.with_suffix(".html").name).read_text(encoding="utf-8")
+        assert "?@" not in page, f"unresolved cross-reference in {doc.name}"
+        assert (site / "reports" / doc.with_suffix(".docx").name).is_file()
+    for stem in qs.dashboard_stems(registry):
+        assert (site / "dashboards" / f"{stem}.html").is_file()
