@@ -8,13 +8,15 @@ import nbformat
 
 from coopstats.batch import RunResult, RunSpec, run_batch, run_one, summary_lines
 
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
 
 def _notebook(path: Path, body: str) -> Path:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell("value = 1")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = KERNELSPEC
     nbformat.write(nb, path)
     return path
 
@@ -51,3 +53,23 @@ def test_real_papermill_run_is_atomic_and_keeps_failed_notebook(tmp_path):
     assert not (out / "bad.ipynb").exists(), "a failed run must not leave a trusted output"
     assert (out / "bad.failed.ipynb").exists(), "the failed notebook is kept for inspection"
     assert not list(out.glob(".*.tmp.ipynb"))
+
+
+def test_a_second_batch_over_the_same_run_is_refused(tmp_path):
+    import fcntl
+
+    import pytest
+
+    from coopstats.batch import BatchSettings
+
+    nb = _notebook(tmp_path / "nb.ipynb", "print(value)")
+    out = tmp_path / "out" / "nb.ipynb"
+    out.parent.mkdir()
+    stale = out.parent / ".nb.999-1.tmp.ipynb"
+    stale.write_text("{", encoding="utf-8")
+    (out.parent / ".coopstats").mkdir()
+    with open(out.parent / ".coopstats" / "nb.ipynb.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RuntimeError, match="another `coopstats run` is executing nb"):
+            run_batch([RunSpec("nb", nb, out)], BatchSettings(jobs=1), progress=False)
+    assert stale.exists(), "a running batch's temporary file is left alone"

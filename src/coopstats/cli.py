@@ -16,19 +16,64 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from coopstats.batch import build_run_matrix, project_root, run_batch, summary_lines
+    import signal
 
-    root = project_root()
+    from coopstats.batch import (
+        BatchInterrupted,
+        BatchSettings,
+        RunMatrixError,
+        build_run_matrix,
+        project_root,
+        run_batch,
+        summary_lines,
+    )
+    from coopstats.runmatrix import load_config
+
+    config_path = Path(args.config) if getattr(args, "config", None) else None
+    try:
+        root = config_path.resolve().parent if config_path else project_root()
+        config = load_config(root, config_path)
+    except (FileNotFoundError, RunMatrixError) as exc:
+        print(f"coopstats run: {exc}", file=sys.stderr)
+        return 2
     data_dir = Path(args.data)
     if not data_dir.is_dir():
         print(f"coopstats run: data directory not found: {data_dir}", file=sys.stderr)
         return 2
-    specs = build_run_matrix(root, data_dir, only=args.only or None, min_count=args.min_count)
+    try:
+        specs = build_run_matrix(
+            root, data_dir, only=args.only or None, min_count=args.min_count, config=config
+        )
+    except RunMatrixError as exc:
+        print(f"coopstats run: {exc}", file=sys.stderr)
+        return 2
     if not specs:
         print("coopstats run: the run matrix is empty (check --only).", file=sys.stderr)
         return 2
-    print(f"Running {len(specs)} notebooks into {root / '_build' / 'notebooks'}")
-    results = run_batch(specs, progress=not args.no_progress)
+    settings = BatchSettings.from_config(
+        config,
+        jobs=getattr(args, "jobs", None),
+        # --only names the runs to execute now, so they are executed even when cached
+        force=getattr(args, "force", False) or bool(args.only),
+        isolation="fresh" if getattr(args, "fresh_kernels", False) else None,
+    )
+
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    print(f"{len(specs)} runs into {config.output_dir} (up to {settings.jobs} kernels)")
+    try:
+        results = run_batch(specs, settings, progress=not args.no_progress)
+    except BatchInterrupted as stop:
+        print("\n".join(summary_lines(stop.results)))
+        print("coopstats run: interrupted; finished runs are kept and cached.", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:  # another batch holds the lock
+        print(f"coopstats run: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print("\n".join(summary_lines(results)))
     return 0 if all(r.status == "ok" for r in results) else 1
 
@@ -91,8 +136,29 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("run", help="execute the notebooks with papermill into _build/notebooks/")
+    p = sub.add_parser(
+        "run",
+        help="execute the run matrix (runs.yaml) with papermill on warm kernels, cached",
+    )
     add_run_options(p)
+    p.add_argument(
+        "--force", action="store_true", help="execute every run even when its cache is valid"
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="parallel kernels (default: jobs in runs.yaml, 'auto' = one per core)",
+    )
+    p.add_argument(
+        "--config", metavar="FILE", help="run-matrix file (default: runs.yaml at the project root)"
+    )
+    p.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="start a new kernel for every run instead of reusing warm kernels (slower)",
+    )
     p.set_defaults(func=_cmd_run)
 
     def add_render_options(p: argparse.ArgumentParser) -> None:

@@ -1,0 +1,156 @@
+"""The run matrix: runs.yaml, expansion from registry and data, --only, config errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from coopstats.batch import build_run_matrix, project_root
+from coopstats.registry import load_registry
+from coopstats.runmatrix import (
+    DEFAULT_CONFIG,
+    RunMatrixError,
+    load_config,
+    parse_config,
+    participant_scopes,
+    row_scope,
+    select,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+ENTRY = {"name": "x", "notebook": "n.ipynb", "output": "o.ipynb", "each": "unit"}
+
+
+def _notebook(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("unit = 'x'")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_committed_runs_yaml_is_the_builtin_default():
+    assert yaml.safe_load((ROOT / "runs.yaml").read_text(encoding="utf-8")) == DEFAULT_CONFIG
+    assert project_root(ROOT / "notebooks") == ROOT
+
+
+def test_fylke_runs_come_from_the_registry_with_papermill_parameters(tmp_path):
+    registry = load_registry()
+    specs = build_run_matrix(ROOT, DEMO, registry, out_dir=tmp_path, min_count=3)
+    fylke = [s for s in specs if s.entry == "fylke"]
+    assert [s.parameters["unit"] for s in fylke] == registry.trial_units()
+    oslo = next(s for s in fylke if s.tags == ("nav-oslo",))
+    assert oslo.output == tmp_path / "fylke-nav-oslo.ipynb"
+    assert oslo.notebook == ROOT / "notebooks" / "fylke.ipynb"
+    assert oslo.parameters == {
+        "unit": "nav-oslo",
+        "data_dir": str(DEMO.resolve()),
+        "period": "",
+        "min_count": 3,  # a whole-placeholder value keeps its type
+        "reproduce_published": False,
+    }
+    oslo_trials = {t.id for t in registry.trials_for_unit("nav-oslo")}
+    assert oslo.rows.kind == "unit" and set(oslo.rows.trials) == oslo_trials
+
+
+def test_optional_notebooks_join_only_when_they_exist(tmp_path):
+    config = parse_config(DEFAULT_CONFIG, tmp_path)
+    _notebook(tmp_path / "notebooks" / "fylke.ipynb")
+    names = {s.entry for s in build_run_matrix(tmp_path, DEMO, config=config)}
+    assert names == {"fylke"}
+    _notebook(tmp_path / "notebooks" / "deltakere.ipynb")
+    specs = build_run_matrix(tmp_path, DEMO, config=config)
+    scopes = [s.parameters["scope"] for s in specs if s.entry == "deltakere"]
+    assert scopes == participant_scopes(DEMO)
+    assert scopes[0] == "alle" and set(scopes[1:]) == {"nav-oslo", "nav-ost-viken", "nav-vestland"}
+    _notebook(tmp_path / "notebooks" / "modell.ipynb")
+    specs = build_run_matrix(tmp_path, DEMO, config=config)
+    models = {s.parameters["model"] for s in specs if s.entry == "modell"}
+    assert models == {t.model for t in load_registry().trials.values()}
+
+
+def test_participant_scopes_follow_the_data(tmp_path):
+    (tmp_path / "participants.csv").write_text(
+        "person_id,unit_id,trial_id\nP1,nav-b,t\nP2,nav-a,t\nP3,nav-b,t\n", encoding="utf-8"
+    )
+    assert participant_scopes(tmp_path) == ["alle", "nav-a", "nav-b"]
+    assert participant_scopes(tmp_path / "missing") == ["alle"]
+
+
+def test_only_accepts_run_names_units_aliases_and_models(tmp_path):
+    registry = load_registry()
+    specs = build_run_matrix(ROOT, DEMO, registry, out_dir=tmp_path)
+    unit = registry.units["nav-oslo"]
+    by_alias = select(specs, [unit.name], registry)
+    assert {s.name for s in by_alias} >= {"fylke-nav-oslo"}
+    assert all("nav-oslo" in s.tags for s in by_alias)
+    assert [s.name for s in select(specs, ["fylke-nav-vestland"], registry)] == [
+        "fylke-nav-vestland"
+    ]
+    with pytest.raises(RunMatrixError, match="nav-atlantis: matches no run"):
+        select(specs, ["nav-atlantis"], registry)
+
+
+def test_explicit_lists_and_placeholders(tmp_path):
+    _notebook(tmp_path / "nb.ipynb")
+    config = parse_config(
+        {
+            "notebooks": [
+                {
+                    "name": "x",
+                    "notebook": "nb.ipynb",
+                    "each": {"unit": ["a", "b"]},
+                    "output": "x-{unit}.ipynb",
+                    "parameters": {"unit": "{unit}", "label": "side {unit}", "n": "{min_count}"},
+                }
+            ]
+        },
+        tmp_path,
+    )
+    specs = build_run_matrix(tmp_path, tmp_path, config=config, min_count=7)
+    assert [s.name for s in specs] == ["x-a", "x-b"]
+    assert specs[1].parameters == {"unit": "b", "label": "side b", "n": 7}
+    assert specs[0].rows.kind == "all"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"jobs": 0}, "jobs: expected 'auto' or a positive integer"),
+        ({"isolation": "shared"}, "isolation: expected 'warm' or 'fresh'"),
+        ({"colour": "blue"}, "colour: expected one of"),
+        ({"notebooks": [{"name": "x", "notebook": "n", "output": "o", "each": "fylke"}]}, "each"),
+        (
+            {
+                "notebooks": [
+                    {"name": "x", "notebook": "n", "output": "o", "each": "unit", "rows": 1}
+                ]
+            },
+            "notebooks[0].rows",
+        ),
+    ],
+)
+def test_config_errors_name_file_key_and_expectation(tmp_path, change, message):
+    path = tmp_path / "runs.yaml"
+    path.write_text(yaml.safe_dump({**DEFAULT_CONFIG, **change}), encoding="utf-8")
+    with pytest.raises(RunMatrixError) as info:
+        load_config(tmp_path, path)
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_row_scopes():
+    registry = load_registry()
+    assert row_scope("scope", "alle", registry).kind == "all"
+    unit = row_scope("scope", "nav-ost-viken", registry)
+    assert unit.kind == "unit" and unit.units == {"nav-ost-viken"}
+    assert unit.models == {t.model for t in registry.trials_for_unit("nav-ost-viken")}
+    model = row_scope("model", "lengre-varighet", registry)
+    assert model.models == {"lengre-varighet"}
+    assert model.units == {t.unit for t in registry.trials.values() if t.model == "lengre-varighet"}
