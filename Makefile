@@ -33,7 +33,7 @@ test: env
 lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	@if ls reports/*.qmd >/dev/null 2>&1; then $(VENV)/bin/panache lint reports; fi
+	$(VENV)/bin/panache lint index.qmd reports
 
 format: env
 	$(VENV)/bin/ruff format .
