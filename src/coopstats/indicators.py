@@ -23,14 +23,13 @@ input; ``low``/``high`` carried through), ``not_reported`` (no rows for the tria
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from statsmodels.stats.proportion import proportion_confint
 
@@ -54,6 +53,7 @@ from coopstats.registry import (
     Trial,
     load_registry,
 )
+from coopstats.yamlio import format_validation, key_path, read_mapping
 
 __all__ = [
     "PARTITIONS",
@@ -259,35 +259,25 @@ class _File(_Frozen):
 
 
 def _format_errors(filename: str, data: Any, exc: ValidationError) -> str:
+    """Like :func:`~coopstats.yamlio.format_validation`, naming each indicator by its id."""
     entries = data.get("indicators") if isinstance(data, dict) else None
-    lines = []
-    for err in exc.errors():
-        path = ""
-        loc = list(err["loc"])
+
+    def path_of(loc: Sequence[Any]) -> str:
+        keys = []
         for i, part in enumerate(loc):
             prev = loc[i - 1] if i else None
             if part in _DATASETS and prev in ("numerator", "denominator"):
                 continue  # discriminator tag, not a key
-            if isinstance(part, int):
-                path += f"[{part}]"
-                if prev == "indicators" and isinstance(entries, list) and part < len(entries):
-                    entry = entries[part]
-                    if isinstance(entry, dict) and entry.get("id"):
-                        path += f" ({entry['id']})"
-            else:
-                path += f".{part}" if path else str(part)
-        msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
-        if err["type"] == "missing":
-            msg = "required key is missing"
-        elif err["type"] == "extra_forbidden":
-            msg = "unexpected key (not part of the schema)"
-        elif "(got " not in msg and len(repr(err.get("input"))) <= 80:
-            msg += f" (got {err.get('input')!r})"
-        lines.append(f"{filename}: {path}: {msg}" if path else f"{filename}: {msg}")
-    head = lines[0]
-    if len(lines) > 1:
-        head += f"\n  ... and {len(lines) - 1} more problem(s):\n  " + "\n  ".join(lines[1:])
-    return head
+            keys.append(part)
+        path = key_path(keys)
+        if len(keys) > 1 and keys[0] == "indicators" and isinstance(keys[1], int):
+            entry = entries[keys[1]] if isinstance(entries, list) else None
+            if isinstance(entry, dict) and entry.get("id"):
+                head = f"indicators[{keys[1]}]"
+                path = path.replace(head, f"{head} ({entry['id']})", 1)
+        return path
+
+    return format_validation(filename, exc, path_of=path_of)
 
 
 def load_indicators(
@@ -307,22 +297,7 @@ def load_indicators(
     IndicatorError
         Naming the file, the key path and what was expected.
     """
-    filename = FILENAME if path is None else str(path)
-    try:
-        if path is None:
-            text = (resources.files("coopstats") / "definitions" / FILENAME).read_text("utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise IndicatorError(f"{filename}: file not found") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise IndicatorError(f"{filename}: invalid YAML{where}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise IndicatorError(f"{filename}: expected a mapping with key 'indicators' at the top")
+    filename, data = read_mapping(path, FILENAME, package_dir="definitions", error=IndicatorError)
     try:
         parsed = _File.model_validate(data)
     except ValidationError as exc:

@@ -26,12 +26,10 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from IPython.display import Markdown
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -46,6 +44,7 @@ from coopstats.indicators import compute_indicators, indicator_table_frame, load
 from coopstats.modell import GRADE_LABELS, GRADE_STYLE, STATUS_NB, fidelity_grades, trial_label
 from coopstats.registry import Provenance, Registry, load_registry
 from coopstats.style import HATCHES, PALETTE, TEXT_COLOUR, apply_house_style
+from coopstats.yamlio import format_validation, read_mapping
 
 __all__ = [
     "CODING_FRAME_FILE",
@@ -301,62 +300,19 @@ class CodingFrame(_Frozen):
 # --------------------------------------------------------------------------- loading
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def _format_validation(filename: str, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not str(p).startswith(("function-", "literal[")))
-        msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
-        got = err.get("input")
-        if err["type"] == "missing":
-            msg, got = "required key is missing", None
-        elif err["type"] == "extra_forbidden":
-            msg, got = "unexpected key (not part of the schema)", None
-        shown = f" (got {got!r})" if got is not None and len(repr(got)) <= 80 else ""
-        path = _loc(loc)
-        lines.append(f"{filename}: {path}: {msg}{shown}" if path else f"{filename}: {msg}{shown}")
-    head = lines[0]
-    if len(lines) > 1:
-        head += f"\n  ... and {len(lines) - 1} more problem(s):\n  " + "\n  ".join(lines[1:])
-    return head
-
-
 def _read(path: str | Path | None, filename: str) -> tuple[str, Any]:
     """(name for messages, parsed YAML mapping) of a package definition file or a given path."""
-    try:
-        if path is None:
-            text = (resources.files("coopstats") / "definitions" / filename).read_text("utf-8")
-            name = filename
-        else:
-            name = Path(path).name
-            text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise LearningDataError(f"{filename}: file not found ({path or 'package'})") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise LearningDataError(f"{name}: invalid YAML{where}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise LearningDataError(f"{name}: expected a mapping at the top level")
-    return name, data
+    name = filename if path is None else Path(path).name
+    return read_mapping(
+        path, filename, package_dir="definitions", error=LearningDataError, name=name
+    )
 
 
 def _parse(schema: type[BaseModel], name: str, data: Any) -> Any:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        raise LearningDataError(_format_validation(name, exc)) from exc
+        raise LearningDataError(format_validation(name, exc)) from exc
 
 
 def _fail(name: str, key: str, expected: str, got: object) -> LearningDataError:

@@ -38,12 +38,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coopstats.data import Datasets, load_datasets
@@ -58,6 +56,7 @@ from coopstats.formatting import (
 )
 from coopstats.registry import Registry, load_registry
 from coopstats.tables import Table, symbol_note
+from coopstats.yamlio import format_validation, read_mapping
 
 __all__ = [
     "ALL_SCOPE",
@@ -293,45 +292,8 @@ class TableDefs(_Frozen):
         raise KeyError(f"unknown participant table {key!r}; known: {known}")
 
 
-def _loc(loc: Sequence[Any]) -> str:
-    path = ""
-    for part in loc:
-        if str(part).startswith("function-"):
-            continue
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def _format_errors(filename: str, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
-        if err["type"] == "missing":
-            msg = "required key is missing"
-        elif err["type"] == "extra_forbidden":
-            msg = "unexpected key (not part of the schema)"
-        where = _loc(err["loc"])
-        lines.append(f"{filename}: {where}: {msg}" if where else f"{filename}: {msg}")
-    return "\n".join(lines)
-
-
 def _read_yaml(path: Path | None, filename: str) -> tuple[str, Any]:
-    try:
-        if path is None:
-            text = (resources.files("coopstats") / "definitions" / filename).read_text("utf-8")
-            name = filename
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-            name = str(path)
-    except FileNotFoundError as exc:
-        raise DefinitionError(f"{path or filename}: file not found") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DefinitionError(f"{name}: invalid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise DefinitionError(f"{name}: expected a mapping at the top level")
-    return name, data
+    return read_mapping(path, filename, package_dir="definitions", error=DefinitionError)
 
 
 def load_cleaning_rules(path: str | Path | None = None) -> tuple[CleaningRule, ...]:
@@ -340,7 +302,7 @@ def load_cleaning_rules(path: str | Path | None = None) -> tuple[CleaningRule, .
     try:
         rules = _RulesFile.model_validate(data).rules
     except ValidationError as exc:
-        raise DefinitionError(_format_errors(name, exc)) from exc
+        raise DefinitionError(format_validation(name, exc)) from exc
     seen: set[str] = set()
     for i, rule in enumerate(rules):
         if rule.id in seen:
@@ -355,7 +317,7 @@ def load_table_defs(path: str | Path | None = None) -> TableDefs:
     try:
         defs = TableDefs.model_validate(data)
     except ValidationError as exc:
-        raise DefinitionError(_format_errors(name, exc)) from exc
+        raise DefinitionError(format_validation(name, exc)) from exc
     from coopstats.data import COLUMNS
 
     known = set(COLUMNS["participants"])

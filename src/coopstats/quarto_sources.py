@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import nbformat
 
 from coopstats.publish import NOTEBOOK_PREFIXES, embed_label, notebook_slug
+from coopstats.render import cell_options
 
 if TYPE_CHECKING:
     from coopstats.registry import Registry
@@ -29,7 +30,6 @@ _CROSSREF = re.compile(
 _SECTION_ID = re.compile(r"^#{1,6}\s.*\{[^}]*#(?P<id>sec-[\w-]+)[^}]*\}\s*$")
 _ANY_ID = re.compile(r"\{[^}]*#(?P<id>[A-Za-z][\w-]*)[^}]*\}")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
-_OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
 #: Calls that return a figure in the notebooks (``fylke.chain_figure(page)``, ``report.figure(…)``).
 _FIGURE_CALL = re.compile(r"\b\w*figure\s*\(")
 
@@ -118,19 +118,6 @@ def front_matter(text: str) -> str:
         if lines[i].strip() in ("---", "..."):
             return "\n".join(lines[1:i])
     return ""
-
-
-def cell_options(source: str) -> dict[str, str]:
-    """Quarto ``#| key: value`` options at the top of a code cell (values unquoted)."""
-    options: dict[str, str] = {}
-    for line in source.splitlines():
-        match = _OPTION.match(line)
-        if not match:
-            if line.strip():
-                break
-            continue
-        options[match[1]] = match[2].strip().strip('"').strip("'")
-    return options
 
 
 def notebook_cells(path: Path) -> list[tuple[dict[str, str], str]]:

@@ -12,12 +12,12 @@ import difflib
 import re
 from collections.abc import Iterable
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from coopstats.yamlio import format_validation, read_mapping
 
 __all__ = [
     "ADAPTATION_GRADES",
@@ -540,61 +540,18 @@ class Registry:
 # --------------------------------------------------------------------------- loading
 
 
-def _loc_to_path(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def _format_validation(filename: str, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
-        path = _loc_to_path(loc)
-        msg = err["msg"].removeprefix("Value error, ")
-        msg = msg.replace("Input should be", "expected", 1)
-        got = f" (got {err.get('input')!r})"
-        if err["type"] == "missing":
-            msg, got = "required key is missing", ""
-        elif err["type"] == "extra_forbidden":
-            msg, got = "unexpected key (not part of the schema)", ""
-        if "(got " in msg or len(got) > 120:
-            got = ""
-        lines.append(f"{filename}: {path}: {msg}{got}" if path else f"{filename}: {msg}{got}")
-    head = lines[0]
-    if len(lines) > 1:
-        head += f"\n  ... and {len(lines) - 1} more problem(s):\n  " + "\n  ".join(lines[1:])
-    return head
-
-
 def _read_yaml(directory: Path | None, filename: str) -> Any:
-    try:
-        if directory is None:
-            text = (resources.files("coopstats") / "registry_data" / filename).read_text("utf-8")
-        else:
-            text = (Path(directory) / filename).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RegistryError(f"{filename}: file not found in {directory or 'package'}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise RegistryError(f"{filename}: invalid YAML{where}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RegistryError(f"{filename}: expected a mapping at the top level")
-    return data
+    path = None if directory is None else Path(directory) / filename
+    return read_mapping(
+        path, filename, package_dir="registry_data", error=RegistryError, name=filename
+    )[1]
 
 
 def _parse(schema: type[BaseModel], filename: str, data: Any) -> Any:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError(_format_validation(filename, exc)) from exc
+        raise RegistryError(format_validation(filename, exc)) from exc
 
 
 def _by_id(filename: str, key: str, items: Iterable[Any]) -> dict[str, Any]:
