@@ -195,3 +195,18 @@ def test_stale_reason_names_what_changed(tmp_path):
     record = json.loads(cache.sidecar_path(spec.output).read_text(encoding="utf-8"))
     assert record["output"]["name"] == "run-a.ipynb"
     assert set(record["parts"]) >= {"notebook", "parameters", "data", "package", "environment"}
+
+
+def test_longest_first_orders_by_last_execution_time(tmp_path):
+    from coopstats.batch import _Job, longest_first
+
+    jobs = []
+    for index, (name, seconds) in enumerate([("a", 0.5), ("b", None), ("c", 2.0), ("d", 1.0)]):
+        output = tmp_path / f"{name}.ipynb"
+        output.write_text("{}", encoding="utf-8")
+        if seconds is not None:
+            cache.write_record(output, {"k": name}, {"exec_seconds": seconds})
+        spec = RunSpec(name, tmp_path / "nb.ipynb", output, {})
+        jobs.append(_Job(index, spec, None, "new"))
+    # the longest known runs start first; a run never timed before keeps its place at the end
+    assert [j.spec.name for j in longest_first(jobs)] == ["c", "d", "a", "b"]

@@ -101,3 +101,20 @@ def test_read_table_accepts_byte_order_mark(tmp_path):
     assert frame["person_id"].tolist() == [
         r["person_id"] for r in raw_rows(DEMO / "participants.csv")
     ]
+
+
+def test_repeated_loads_reuse_validation_but_never_share_frames(tmp_path):
+    import shutil
+
+    from coopstats import data
+
+    shutil.copytree(DEMO, tmp_path / "d")
+    first = data.load_datasets(tmp_path / "d")
+    first.participants.loc[:, "gender"] = "X"  # a notebook mutating its frames
+    second = data.load_datasets(tmp_path / "d")
+    assert set(second.participants["gender"].dropna()) <= {"K", "M"}
+    # a changed file is read and validated again
+    path = tmp_path / "d" / "participants.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",K,", ",Q,", 1), encoding="utf-8")
+    with pytest.raises(data.DataValidationError, match="gender"):
+        data.load_datasets(tmp_path / "d")

@@ -355,3 +355,13 @@ def test_models_are_frozen(reg: Registry) -> None:
     trial = reg.trials["vt-ost-viken"]
     with pytest.raises(ValueError):
         trial.status = "running"  # type: ignore[misc]
+
+
+def test_packaged_registry_is_shared_and_read_only():
+    from coopstats.registry import load_registry
+
+    first, second = load_registry(), load_registry()
+    assert first is second  # read once per process (warm kernels run many notebooks)
+    with pytest.raises(TypeError):
+        first.units["nav-oslo"] = None  # type: ignore[index]
+    assert "nav-oslo" in second.units

@@ -344,6 +344,24 @@ class _Worker(threading.Thread):
         self.kernel: WarmKernel | None = None
         self.current: _Job | None = None
         self._kernel_log: Any = None
+        self._warmup: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Start this worker's kernel in the background, before its jobs are known."""
+        self._warmup = threading.Thread(target=self._warm, name=f"{self.name}-warmup", daemon=True)
+        self._warmup.start()
+
+    def _warm(self) -> None:
+        try:
+            self._ensure_kernel()
+        except Exception:  # noqa: BLE001 - the first job starts a kernel again and reports
+            self._discard_kernel()
+
+    def wait_warm(self) -> None:
+        """Wait for a kernel started by :meth:`warm_up`."""
+        if self._warmup is not None:
+            self._warmup.join()
+            self._warmup = None
 
     def _take(self) -> _Job | None:
         with self.lock:
@@ -353,6 +371,7 @@ class _Worker(threading.Thread):
 
     def run(self) -> None:
         try:
+            self.wait_warm()
             while (job := self._take()) is not None:
                 self.current = job
                 try:
@@ -408,6 +427,7 @@ class _Worker(threading.Thread):
         try:
             kernel = self._ensure_kernel()
             kernel.reset(spec.notebook.parent)
+            exec_start = time.perf_counter()  # without kernel start: used to order later batches
         except KernelSetupError as exc:
             self._discard_kernel()
             result = RunResult(
@@ -434,7 +454,12 @@ class _Worker(threading.Thread):
                 cache.write_record(
                     spec.output,
                     job.parts,
-                    {"run": spec.name, "seconds": round(seconds, 3), "finished": time.time()},
+                    {
+                        "run": spec.name,
+                        "seconds": round(seconds, 3),
+                        "exec_seconds": round(time.perf_counter() - exec_start, 3),
+                        "finished": time.time(),
+                    },
                 )
             failed.unlink(missing_ok=True)
         elif self.stop.is_set():
@@ -495,22 +520,63 @@ def _locked(outputs: Iterable[Path]) -> Iterator[None]:
             fh.close()
 
 
+def longest_first(jobs: list[_Job]) -> list[_Job]:
+    """Order jobs by their last execution time, longest first (unknown ones keep their order).
+
+    Starting the long runs first keeps the kernels equally busy to the end, which matters
+    most for small batches (a few runs after one county's data changed).
+    """
+
+    def last_seconds(job: _Job) -> float:
+        record = cache.read_record(job.spec.output)
+        value = record.get("exec_seconds") if isinstance(record, dict) else None
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    return sorted(jobs, key=last_seconds, reverse=True)
+
+
+class _Pool:
+    """The shared job queue and the workers, created before the jobs are all known."""
+
+    def __init__(self, settings: BatchSettings, size: int) -> None:
+        self.pending: deque[_Job] = deque()
+        self.lock, self.stop, self.done = threading.Lock(), threading.Event(), queue.Queue()
+        self.workers = [
+            _Worker(n, self.pending, self.lock, self.done, self.stop, settings)
+            for n in range(1, size + 1)
+        ]
+
+    def warm_up(self) -> None:
+        """Start every kernel now, while the rest of the batch is still being planned."""
+        for worker in self.workers:
+            worker.warm_up()
+
+    def discard(self) -> None:
+        """Shut down kernels of workers that never ran (planning failed or was interrupted)."""
+        for worker in self.workers:
+            if not worker.is_alive():
+                worker.wait_warm()
+                worker._discard_kernel()
+
+
 def _run_pool(
     jobs: list[_Job],
     settings: BatchSettings,
     results: list[RunResult | None],
     bar: Any,
+    pool: _Pool | None = None,
 ) -> bool:
-    """Execute ``jobs`` on warm kernels; return ``True`` when the batch was interrupted."""
+    """Execute ``jobs`` on warm kernels; return ``True`` when the batch was interrupted.
+
+    ``pool`` is a pool whose kernels were started early (see :func:`run_batch`); otherwise
+    one worker per job up to ``settings.jobs`` is created here.
+    """
     from coopstats.kernelpool import register_engine
 
     register_engine()
-    pending: deque[_Job] = deque(jobs)
-    lock, stop, done = threading.Lock(), threading.Event(), queue.Queue()
-    workers = [
-        _Worker(n, pending, lock, done, stop, settings)
-        for n in range(1, min(settings.jobs, len(jobs)) + 1)
-    ]
+    pool = pool or _Pool(settings, min(settings.jobs, len(jobs)))
+    pool.pending.extend(jobs)
+    workers, stop, done = pool.workers, pool.stop, pool.done
     for worker in workers:
         worker.start()
     alive = len(workers)
@@ -566,6 +632,7 @@ def run_batch(
     outputs = [s.output for s in specs] if runner is None else []
     bar = tqdm(total=len(specs), desc="coopstats run", unit="run", disable=not progress)
     interrupted = False
+    pool: _Pool | None = None
     try:
         with _locked(outputs):
             for i, spec in enumerate(specs):
@@ -582,6 +649,10 @@ def run_batch(
                         bar.update(1)
                         continue
                 jobs.append(_Job(i, spec, parts, reason))
+                if runner is None and pool is None:
+                    # the first run to execute: start the kernels while planning the rest
+                    pool = _Pool(settings, min(settings.jobs, len(specs) - i))
+                    pool.warm_up()
             if runner is not None:
                 for job in jobs:
                     bar.set_postfix_str(job.spec.name, refresh=False)
@@ -592,9 +663,11 @@ def run_batch(
                     results[job.index] = result
                     bar.update(1)
             elif jobs:
-                interrupted = _run_pool(jobs, settings, results, bar)
+                interrupted = _run_pool(longest_first(jobs), settings, results, bar, pool)
     finally:
         bar.close()
+        if pool is not None:
+            pool.discard()
     final = [
         r if r is not None else RunResult(s, "not run", 0.0, "batch interrupted", reason="")
         for s, r in zip(specs, results, strict=True)

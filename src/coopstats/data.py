@@ -7,7 +7,8 @@ analysis code never sees data that breaks the contract.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -144,12 +145,38 @@ def read_table(path: Path, name: str) -> pd.DataFrame:
     return _convert(frame, COLUMNS[name])
 
 
+#: Validated deliveries already read in this process, keyed by directory and file contents.
+_CACHE: dict[tuple[Path, bool], tuple[str, Datasets]] = {}
+
+
+def _contents_key(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for name in FILES:
+        path = directory / f"{name}.csv"
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"\0missing")
+    return digest.hexdigest()
+
+
+def _copy(datasets: Datasets) -> Datasets:
+    return replace(datasets, **{name: getattr(datasets, name).copy() for name in FILES})
+
+
 def load_datasets(directory: str | Path, *, validate: bool = True) -> Datasets:
     """Read (and by default validate) every contract file in ``directory``.
 
     Raises :class:`DataValidationError` listing every problem when validation fails.
+
+    A delivery read before in the same process, with byte-identical files, is not read and
+    validated again (the batch runs many notebooks in one warm kernel); the caller always gets
+    its own copies of the frames, so changing them cannot affect a later caller.
     """
     directory = Path(directory)
+    cache_key = (directory.resolve(), validate)
+    contents = _contents_key(directory)
+    cached = _CACHE.get(cache_key)
+    if cached is not None and cached[0] == contents:
+        return _copy(cached[1])
     if validate:
         from coopstats.validate import validate_directory
 
@@ -157,4 +184,6 @@ def load_datasets(directory: str | Path, *, validate: bool = True) -> Datasets:
         if problems:
             raise DataValidationError(problems)
     frames = {name: read_table(directory / f"{name}.csv", name) for name in FILES}
-    return Datasets(directory=directory, **frames)
+    datasets = Datasets(directory=directory, **frames)
+    _CACHE[cache_key] = (contents, datasets)
+    return _copy(datasets)

@@ -23,6 +23,7 @@ input; ``low``/``high`` carried through), ``not_reported`` (no rows for the tria
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -281,6 +282,24 @@ def _format_errors(filename: str, data: Any, exc: ValidationError) -> str:
 
 
 def load_indicators(
+    path: Path | str | None = None, *, model_ids: set[str] | None = None
+) -> dict[str, IndicatorDef]:
+    """Load and validate the indicator definitions, keyed by id in file order.
+
+    The packaged definitions are read once per process (the definitions are frozen; every
+    caller gets its own dict). See :func:`_load_indicators` for the parameters.
+    """
+    if path is None and model_ids is None:
+        return dict(_packaged_indicators())
+    return _load_indicators(path, model_ids=model_ids)
+
+
+@functools.cache
+def _packaged_indicators() -> dict[str, IndicatorDef]:
+    return _load_indicators(None)
+
+
+def _load_indicators(
     path: Path | str | None = None, *, model_ids: set[str] | None = None
 ) -> dict[str, IndicatorDef]:
     """Load and validate the indicator definitions, keyed by id in file order.

@@ -21,6 +21,7 @@ See ``docs/learning.md`` for the file formats and how to add a learning point or
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import textwrap
 from collections.abc import Iterator
@@ -384,7 +385,19 @@ def _check_item(
 
 
 def load_coding_frame(path: str | Path | None = None) -> CodingFrame:
-    """Load and validate the coding frame (package file by default).
+    """Load and validate the coding frame (package file by default, read once per process)."""
+    if path is None:
+        return _packaged_coding_frame()
+    return _load_coding_frame(path)
+
+
+@functools.cache
+def _packaged_coding_frame() -> CodingFrame:
+    return _load_coding_frame(None)
+
+
+def _load_coding_frame(path: str | Path | None) -> CodingFrame:
+    """Load and validate a coding frame file.
 
     Cross-checks: unique factor, phase and item ids; item ids shaped by phase, factor and
     origin; known factors, sub-phases and parents; local items carry a note; each code used by

@@ -9,10 +9,12 @@ problem raises :class:`RegistryError` with the file, the key path and what was e
 from __future__ import annotations
 
 import difflib
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -471,9 +473,10 @@ class Registry:
         trials: dict[str, Trial],
         county_map: Iterable[CountyMapping] = (),
     ) -> None:
-        self.units = units
-        self.models = models
-        self.trials = trials
+        # read-only views: the packaged registry is shared by every caller in a process
+        self.units: Mapping[str, Unit] = MappingProxyType(dict(units))
+        self.models: Mapping[str, Model] = MappingProxyType(dict(models))
+        self.trials: Mapping[str, Trial] = MappingProxyType(dict(trials))
         self.county_map: tuple[CountyMapping, ...] = tuple(county_map)
         self._lookup: dict[str, str] = {}
         for unit in units.values():
@@ -658,7 +661,7 @@ def _check_trials(
 
 
 def load_registry(directory: Path | str | None = None) -> Registry:
-    """Load and validate the registry.
+    """Load and validate the registry (the packaged one once per process; it is read-only).
 
     Parameters
     ----------
@@ -671,7 +674,17 @@ def load_registry(directory: Path | str | None = None) -> Registry:
     RegistryError
         If a file is missing, malformed or inconsistent with the others.
     """
-    folder = Path(directory) if directory is not None else None
+    if directory is None:
+        return _packaged_registry()
+    return _load_registry(Path(directory))
+
+
+@functools.cache
+def _packaged_registry() -> Registry:
+    return _load_registry(None)
+
+
+def _load_registry(folder: Path | None) -> Registry:
     units_file = _parse(_UnitsFile, "units.yaml", _read_yaml(folder, "units.yaml"))
     models_file = _parse(_ModelsFile, "models.yaml", _read_yaml(folder, "models.yaml"))
     trials_file = _parse(_TrialsFile, "trials.yaml", _read_yaml(folder, "trials.yaml"))
