@@ -126,7 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--data", default=str(DEFAULT_DATA), help="data directory (default: %(default)s)"
         )
         p.add_argument(
-            "--only", action="append", metavar="UNIT", help="run only this unit (repeatable)"
+            "--only",
+            action="append",
+            metavar="NAME",
+            help="execute only the runs of this unit (id or alias), model, participant scope "
+            "or run name, even when cached (repeatable)",
         )
         p.add_argument(
             "--min-count",
