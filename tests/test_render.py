@@ -80,3 +80,28 @@ def test_render_without_quarto_says_what_is_missing(tmp_path):
 def test_render_without_executed_notebooks_fails_clearly(tmp_path):
     with pytest.raises(FileNotFoundError, match="coopstats run"):
         render(tmp_path, use_quarto=False)
+
+
+def test_cli_reports_a_failing_quarto_render(tmp_path, monkeypatch, capsys):
+    """A failing `quarto render` gives exit code 1 and one clear line, not a traceback."""
+    import os
+    import stat
+
+    from coopstats import cli
+
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "notebooks" / "fylke.ipynb").write_text("{}", encoding="utf-8")
+    executed = root / "_build" / "notebooks"
+    executed.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1")]
+    nbformat.write(nb, executed / "fylke-nav-oslo.ipynb")
+    fake = tmp_path / "bin" / "quarto"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'ERROR: broken' >&2\nexit 3\n", encoding="utf-8")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(root)
+    assert cli.main(["render"]) == 1
+    assert "`quarto render` failed with exit code 3" in capsys.readouterr().err

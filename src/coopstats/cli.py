@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -87,6 +88,13 @@ def _cmd_render(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"coopstats render: {exc}", file=sys.stderr)
         return 2
+    except subprocess.CalledProcessError as exc:
+        print(
+            f"coopstats render: `quarto render` failed with exit code {exc.returncode}; "
+            "its messages are above. `coopstats render --no-quarto` writes the fallback pages.",
+            file=sys.stderr,
+        )
+        return 1
     print(message)
     return 0
 
