@@ -91,3 +91,30 @@ def test_chain_figure_stacks_one_chain_per_model():
     assert len({t.model for t in page.trials}) == 2
     fig = fylke.chain_figure(page)
     assert len(fig.axes) == 2
+
+
+@pytest.mark.parametrize(
+    ("indicator", "table"),
+    [("Andel som har vært i arbeid i 2018–2023", "5.7"), ("Andel som mottok ytelse", "5.11")],
+)
+def test_person_shares_hidden_exactly_where_the_participant_tables_hide_them(indicator, table):
+    """The same share must not be hidden on one page and shown on another (differencing)."""
+    from coopstats import participants
+
+    published = participants.load_report("alle", DEMO).table(table).frame
+    units = [("nav-oslo", "Oslo"), ("nav-vestland", "Vestland"), ("nav-ost-viken", "Øst")]
+    for unit, name in units:
+        row = next(label for label in published.index if label.startswith(name))
+        hidden_there = published.loc[row].iloc[0] == ":"
+        frame = fylke.indicator_table(fylke.load_page(unit, DEMO)).frame
+        value = frame.loc[frame["Indikator"].str.startswith(indicator), "Verdi"].iloc[0]
+        assert (value == ":") == hidden_there, (unit, indicator, value)
+
+
+def test_unit_without_trials_gets_pages_not_errors():
+    page = fylke.load_page("nav-nordland", DEMO)
+    assert page.trials == []
+    assert "ingen forsøk" in fylke.trial_overview(page).frame.iloc[0, 0]
+    fig = fylke.chain_figure(page)
+    assert "ingen forsøk" in fig.axes[0].texts[0].get_text()
+    assert len(fylke.indicator_table(page).frame) == 0

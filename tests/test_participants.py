@@ -689,3 +689,12 @@ def test_notes_write_small_counts_as_fewer_than_under_default_settings():
     assert not re.search(r"Berørt: [1-4] person", notes)
     cleaning = _frame_cleaning(default.cleaning_table())
     assert not any(c in {"1", "2", "3", "4"} for c in cleaning)
+
+
+def test_valid_n_is_not_printed_when_it_would_reveal_a_small_missing_count():
+    default = P.load_report("alle", DEMO)
+    notes = " ".join(default.table("5.3").notes)
+    assert "gyldig N" not in notes  # 66 printed, 65 valid would reveal 1 missing
+    assert "færre enn 5 uten verdi" in notes
+    published = P.load_report("alle", DEMO, reproduce_published=True)
+    assert "gyldig N" in " ".join(published.table("5.3").notes)

@@ -393,10 +393,11 @@ def test_main_validate_reports_problems_on_stderr(broken, capsys):
 
 def test_main_validate_missing_directory(tmp_path, capsys):
     assert main_validate(str(tmp_path / "nowhere")) == 2
+    assert "finnes ikke" in capsys.readouterr().err
     file = tmp_path / "file.csv"
     file.write_text("x\n", encoding="utf-8")
     assert main_validate(str(file)) == 2
-    assert "fant ikke mappa" in capsys.readouterr().err
+    assert "er en fil, ikke en mappe" in capsys.readouterr().err
 
 
 def test_cli_validate_in_process(broken, capsys):
@@ -425,3 +426,17 @@ def test_unreadable_files_are_reported_once(demo_copy):
     problems = validate_directory(demo_copy)
     assert where(problems) == {("segments.csv", None, None), ("activity_log.csv", None, None)}
     assert "UTF-8" in find(problems, "activity_log.csv", None, None).expected
+
+
+def test_validate_a_file_instead_of_a_directory_says_so(capsys):
+    assert main_validate(Path(__file__)) == 2
+    assert "er en fil, ikke en mappe" in capsys.readouterr().err
+
+
+def test_min_count_below_one_is_rejected_by_the_cli(capsys):
+    from coopstats import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.build_parser().parse_args(["run", "--min-count", "0"])
+    assert exc.value.code == 2
+    assert "expected 1 or more" in capsys.readouterr().err

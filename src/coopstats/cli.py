@@ -117,6 +117,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _min_count(text: str) -> int:
+    """``--min-count``: a whole number of at least 1 (1 hides nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more (1 hides nothing), got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(
@@ -142,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--min-count",
-            type=int,
+            type=_min_count,
             default=5,
             help="smallest publishable count; 1..N-1 are hidden (default: %(default)s)",
         )

@@ -20,7 +20,12 @@ from coopstats import disclosure, tables
 from coopstats.chains import draw_result_chain
 from coopstats.data import Datasets, load_datasets
 from coopstats.formatting import fmt_number
-from coopstats.indicators import compute_indicators, indicator_table_frame, load_indicators
+from coopstats.indicators import (
+    VALUE_COLUMNS,
+    compute_indicators,
+    indicator_table_frame,
+    load_indicators,
+)
 from coopstats.registry import LEVEL_KEYS, Registry, Trial, Unit, load_registry
 from coopstats.style import HATCHES, PALETTE, apply_house_style
 
@@ -52,6 +57,7 @@ class UnitPage:
     registry: Registry
     datasets: Datasets
     indicators: pd.DataFrame
+    model_indicators: pd.DataFrame
     config: disclosure.DisclosureConfig
     period: tuple[date, date] | None = None
     masks: disclosure.MaskRegistry = field(default_factory=disclosure.MaskRegistry)
@@ -93,11 +99,18 @@ def load_page(
     datasets = load_datasets(Path(data_dir))
     window = parse_period(period)
     defs = load_indicators()
-    values = compute_indicators(defs, datasets, registry, unit=resolved.id, period=window)
+    # every trial of the unit's models: person-level shares are protected across them together
+    models = list(dict.fromkeys(t.model for t in trials))
+    parts = [compute_indicators(defs, datasets, registry, model=m, period=window) for m in models]
+    if parts:
+        model_values = pd.concat(parts, ignore_index=True)
+    else:
+        model_values = pd.DataFrame(columns=list(VALUE_COLUMNS))
+    values = model_values[model_values["unit_id"] == resolved.id]
     config = disclosure.DisclosureConfig(
         min_count=min_count, reproduce_published=reproduce_published
     )
-    return UnitPage(resolved, trials, registry, datasets, values, config, window)
+    return UnitPage(resolved, trials, registry, datasets, values, model_values, config, window)
 
 
 def _period(trial: Trial) -> str:
@@ -121,6 +134,12 @@ def _join_nb(items: list[str]) -> str:
 
 def trial_overview(page: UnitPage) -> tables.Table:
     """Model, period, status and mother county per trial (no person data)."""
+    if not page.trials:
+        return tables.Table(
+            title=f"Forsøk i {page.unit.name}",
+            frame=pd.DataFrame({"Merknad": ["Enheten har ingen forsøk i registeret."]}),
+            source="coopstats-registeret (registry_data/trials.yaml)",
+        )
     rows = []
     for t in page.trials:
         model = page.registry.models[t.model]
@@ -175,7 +194,11 @@ def chain_figure(page: UnitPage) -> Figure:
     for t in page.trials:
         if t.model not in models:
             models.append(t.model)
-    if len(models) == 1:
+    if not models:
+        fig, ax = plt.subplots(figsize=(7, 1.2))
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "Enheten har ingen forsøk, og dermed ingen resultatkjede.", ha="center")
+    elif len(models) == 1:
         model = page.registry.models[models[0]]
         fig = draw_result_chain(model.result_chain, title=model.name)
     else:
@@ -222,7 +245,7 @@ def indicator_values(page: UnitPage) -> pd.DataFrame:
 def indicator_table(page: UnitPage) -> tables.Table:
     """Indicators against targets per trial; person-level values pass the disclosure layer."""
     values = indicator_values(page)
-    frame = indicator_table_frame(values, page.config)
+    frame = indicator_table_frame(page.model_indicators, page.config).loc[values.index]
     if len(page.trials) > 1:
         names = {t.id: page.registry.models[t.model].name for t in page.trials}
         frame.insert(0, "Forsøk", values["trial_id"].map(names).to_numpy())
@@ -327,14 +350,18 @@ def participant_summary(page: UnitPage) -> tables.Table:
     band = pd.Series(pd.NA, index=people.index, dtype="string")
     for lo, hi, label in AGE_BANDS:
         band[(age >= lo) & (age <= hi)] = label
-    counts = pd.crosstab(people["gender"].map(GENDER_NB), band)
+    counts = pd.crosstab(people["gender"].map(GENDER_NB).rename("Kjønn"), band.rename("Alder"))
     counts = counts.reindex(columns=[b[2] for b in AGE_BANDS], fill_value=0)
     counts.index.name = "Kjønn"
+    counts.columns.name = None
+    # N is the table's own total (persons without gender or age fall out of both)
+    n = int(counts.to_numpy().sum())
+    n_text = fmt_number(n) if not disclosure.is_small(n, page.config) else ":"
     return tables.build_count_table(
         counts,
         page.config,
         title=f"Deltakere i {page.unit.name} etter kjønn og alder ved inntak",
-        population=f"Alle inntatte deltakere, N = {fmt_number(len(people))}",
+        population=f"Inntatte deltakere med registrert kjønn og alder, N = {n_text}",
         source="Registerdata (syntetiske demodata)",
         notes=["Alder = inntaksår minus fødselsår."],
         population_id=f"deltakere:{page.unit.id}",

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from statsmodels.stats.proportion import proportion_confint
 
 from coopstats.data import COLUMNS, Datasets
-from coopstats.disclosure import DisclosureConfig, is_small, protect_share
+from coopstats.disclosure import DisclosureConfig, is_small, protect, protect_share
 from coopstats.formatting import (
     HIDDEN,
     NIL,
@@ -666,6 +666,38 @@ def _value_cells(row: pd.Series, config: DisclosureConfig) -> tuple[str, str]:
     return (f"ca. {shown}" if kind == "approximate" else shown), ""
 
 
+def joint_share_mask(values: pd.DataFrame, config: DisclosureConfig) -> set[tuple[str, str]]:
+    """(trial id, indicator id) of person-level shares hidden by protecting them together.
+
+    A person-level share of one trial is one row of a larger table: the trials of the model ×
+    {ja, nei}, with margins — the same table the participant pages protect (for example
+    Tabell 5.7, «i arbeid 2018–2023» per county). Protecting each share on its own would let
+    a share hidden there be recovered here from the other trials and the total, so every
+    share is hidden where the jointly protected table hides its row.
+    """
+    if config.reproduce_published:
+        return set()
+    kept = values[
+        (values["measure"] == "share")
+        & values["person_data"].astype(bool)
+        & values["numerator"].notna()
+        & values["denominator"].notna()
+    ]
+    hidden: set[tuple[str, str]] = set()
+    for (indicator, _model), group in kept.groupby(["indicator_id", "model_id"], sort=False):
+        numerator = group["numerator"].astype(int).to_numpy()
+        denominator = group["denominator"].astype(int).to_numpy()
+        counts = pd.DataFrame(
+            {"Ja": numerator, "Nei": denominator - numerator},
+            index=[str(t) for t in group["trial_id"]],
+        )
+        protected = protect(counts, config)
+        for trial in counts.index:
+            if protected.hidden.loc[trial, ["Ja", "Nei"]].any():
+                hidden.add((trial, str(indicator)))
+    return hidden
+
+
 def indicator_table_frame(values: pd.DataFrame, config: DisclosureConfig) -> pd.DataFrame:
     """Norwegian display frame (all str) of :func:`compute_indicators` output.
 
@@ -673,9 +705,15 @@ def indicator_table_frame(values: pd.DataFrame, config: DisclosureConfig) -> pd.
     :func:`~coopstats.disclosure.protect_share` show ``:`` (their interval too). Approximate
     values show ``ca.``, ranges ``low–high``, not reported ``..``, not defined ``.``. When one
     part of a :data:`PARTITIONS` group is hidden in a trial, the other parts are hidden too.
+    Person-level shares are also protected across the trials in ``values`` together
+    (:func:`joint_share_mask`); pass every trial of a model, then select rows.
     """
     records = [row for _, row in values.iterrows()]
     cells = [_value_cells(row, config) for row in records]
+    jointly_hidden = joint_share_mask(values, config)
+    for pos, row in enumerate(records):
+        if (str(row["trial_id"]), str(row["indicator_id"])) in jointly_hidden:
+            cells[pos] = (HIDDEN, HIDDEN)
     positions: dict[tuple[str, str], int] = {
         (str(row["trial_id"]), str(row["indicator_id"])): pos for pos, row in enumerate(records)
     }

@@ -943,6 +943,12 @@ def _missing_notes(
     if shown_missing == 0:
         return []
     name = block.label or block.variable
+    if is_small(shown_missing, p.config):
+        # the valid N next to the printed N would give the small number of missing values
+        return [
+            f"{name}: andelene er regnet av deltakerne med registrert verdi; færre enn "
+            f"{fmt_number(p.config.min_count)} uten verdi er holdt utenfor."
+        ]
     display = p.display()
     parts = [f"{r} {display.loc[r, TOTAL_LABEL]}" for r in shown if r in display.index]
     return [
@@ -983,7 +989,10 @@ def _symbol_notes(
 def _population_text(pop: Population) -> str:
     model = f" i forsøk med {pop.model_names[0].lower()}" if len(pop.model_names) == 1 else ""
     if pop.is_all:
-        parts = ", ".join(f"{g.label} {fmt_number(g.n)}" for g in pop.groups)
+        parts = ", ".join(
+            f"{g.label} {HIDDEN if is_small(g.n, pop.config) else fmt_number(g.n)}"
+            for g in pop.groups
+        )
         total = sum(g.n for g in pop.groups)
         return f"Alle deltakere tatt inn{model}, N = {fmt_number(total)} ({parts})"
     n = sum(g.n for g in pop.groups if g.key == pop.scope)

@@ -247,7 +247,11 @@ def main_validate(directory: str | Path) -> int:
     """``coopstats validate DIR``: 0 valid, 1 problems found, 2 directory missing."""
     path = Path(directory)
     if not path.is_dir():
-        print(f"coopstats validate: fant ikke mappa {path}", file=sys.stderr)
+        what = "er en fil, ikke en mappe" if path.exists() else "finnes ikke"
+        print(
+            f"coopstats validate: {path} {what} (forventet mappa med leveransens CSV-filer)",
+            file=sys.stderr,
+        )
         return 2
     problems = validate_directory(path)
     if problems:
