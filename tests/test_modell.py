@@ -299,6 +299,18 @@ def test_indicator_frame_matches_indicator_table_frame(reg: Registry) -> None:
     for pos, row in defined.iterrows():
         label = modell.trial_label(reg, reg.trials[row["trial_id"]])
         assert frame.loc[row["label_nb"], f"{label}: verdi"] == shown.loc[pos, "Verdi"]
+    # and independently of the display code: admitted persons per trial, counted from the CSV
+    import csv
+
+    with open(DEMO / "participants.csv", encoding="utf-8") as fh:
+        people = list(csv.DictReader(fh))
+    for trial in reg.trials.values():
+        if trial.model != "lengre-varighet":
+            continue
+        n = sum(p["trial_id"] == trial.id for p in people)
+        label = modell.trial_label(reg, trial)
+        admitted = values.loc[values["indicator_id"] == "ind-deltakere-inntatt", "label_nb"].iloc[0]
+        assert frame.loc[admitted, f"{label}: verdi"] == str(n)
 
 
 def test_indicator_frame_respects_min_count(reg: Registry) -> None:
