@@ -48,6 +48,7 @@ from coopstats.formatting import (
 from coopstats.registry import (
     INDICATOR_IDS,
     LEVEL_LABELS,
+    LevelKey,
     Provenance,
     Registry,
     Target,
@@ -185,14 +186,7 @@ class IndicatorDef(_Frozen):
     id: str
     label_nb: str = Field(min_length=1)
     label_en: str = Field(min_length=1)
-    chain_level: Literal[
-        "problemforstaelse",
-        "innsatsfaktorer",
-        "aktiviteter",
-        "resultater",
-        "brukereffekter",
-        "samfunnseffekter",
-    ]
+    chain_level: LevelKey
     kind: Literal["count", "share", "ratio"]
     source: Literal["participants", "activity_log"]
     numerator: Spec

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -50,15 +50,17 @@ __all__ = [
     "load_registry",
 ]
 
-#: Result-chain level keys, in the only allowed order.
-LEVEL_KEYS: tuple[str, ...] = (
+#: A result-chain level key (the type used wherever a level is named in YAML).
+LevelKey = Literal[
     "problemforstaelse",
     "innsatsfaktorer",
     "aktiviteter",
     "resultater",
     "brukereffekter",
     "samfunnseffekter",
-)
+]
+#: Result-chain level keys, in the only allowed order.
+LEVEL_KEYS: tuple[str, ...] = get_args(LevelKey)
 #: Norwegian label of each level.
 LEVEL_LABELS: dict[str, str] = {
     "problemforstaelse": "Problemforståelse",
@@ -239,14 +241,7 @@ class ChainElement(_Frozen):
 class ChainLevel(_Frozen):
     """One column of a result chain."""
 
-    key: Literal[
-        "problemforstaelse",
-        "innsatsfaktorer",
-        "aktiviteter",
-        "resultater",
-        "brukereffekter",
-        "samfunnseffekter",
-    ]
+    key: LevelKey
     label: str
     elements: tuple[ChainElement, ...] = ()
 
