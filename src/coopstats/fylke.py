@@ -27,7 +27,7 @@ from coopstats.indicators import (
     load_indicators,
 )
 from coopstats.registry import LEVEL_KEYS, Registry, Trial, Unit, load_registry
-from coopstats.style import HATCHES, PALETTE, apply_house_style
+from coopstats.style import apply_house_style, series_style
 
 STATUS_NB = {
     "planned": "Planlagt",
@@ -305,10 +305,8 @@ def funnel_figure(page: UnitPage) -> Figure:
             ys,
             xs,
             height=height,
-            color=PALETTE[i % len(PALETTE)],
-            hatch=HATCHES[i % len(HATCHES)],
-            edgecolor="white",
             label=str(year),
+            **series_style(i),
         )
         for bar, s in zip(bars, steps, strict=True):
             q = sub["qualifier"].get(s, "exact") if s in sub.index else "not_reported"

@@ -1025,7 +1025,7 @@ def share_figure(pt: ParticipantTable, *, title: str | None = None):
     """
     import matplotlib.pyplot as plt
 
-    from coopstats.style import HATCHES, PALETTE, apply_house_style
+    from coopstats.style import HATCHES, PALETTE, apply_house_style, series_style
 
     apply_house_style()
     frame, values = pt.table.frame, pt.values
@@ -1070,10 +1070,8 @@ def share_figure(pt: ParticipantTable, *, title: str | None = None):
                 ys,
                 xs,
                 height=height,
-                color=PALETTE[i % len(PALETTE)],
-                hatch=HATCHES[i % len(HATCHES)],
-                edgecolor="white",
                 label=r,
+                **series_style(i),
             )
             for bar, c in zip(bars, cats, strict=True):
                 ax.text(

@@ -21,6 +21,15 @@ TEXT_COLOUR = "#222222"
 GRID_COLOUR = "#DDDDDD"
 
 
+def series_style(i: int) -> dict[str, str]:
+    """Colour and hatch of the ``i``-th series of a chart (colour is never the only cue)."""
+    return {
+        "color": PALETTE[i % len(PALETTE)],
+        "hatch": HATCHES[i % len(HATCHES)],
+        "edgecolor": "white",
+    }
+
+
 def activate_backend() -> None:
     """Load the configured matplotlib backend now.
 
