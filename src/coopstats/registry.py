@@ -146,54 +146,49 @@ class Provenance(_Frozen):
         return self
 
 
-class Unit(_Frozen):
+class _Dated(_Frozen):
+    """Something valid between two optional dates (open bounds count as valid)."""
+
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    @model_validator(mode="after")
+    def _date_order(self) -> _Dated:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to must not be before valid_from")
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        """Whether this holds on ``day``."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class Unit(_Dated):
     """A NAV county unit or a county authority."""
 
     id: str = Field(pattern=_ID_RE)
     name: str = Field(min_length=1)
     kind: Literal["nav_fylkesenhet", "fylkeskommune"]
     county_number: str | None = Field(default=None, pattern=r"^\d{2}$")
-    valid_from: date | None = None
-    valid_to: date | None = None
     aliases: tuple[str, ...] = ()
     provenance: Provenance
 
     @model_validator(mode="after")
-    def _dates(self) -> Unit:
-        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
-            raise ValueError("valid_to must not be before valid_from")
+    def _county_number(self) -> Unit:
         if self.kind == "fylkeskommune" and self.county_number is None:
             raise ValueError("a fylkeskommune needs a county_number")
         return self
 
-    def valid_on(self, day: date) -> bool:
-        """Whether the unit exists on ``day`` (open bounds count as valid)."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or day <= self.valid_to
-        )
 
-
-class CountyMapping(_Frozen):
+class CountyMapping(_Dated):
     """A dated link between a NAV county unit and one county authority."""
 
     nav_unit: str
     county_unit: str
-    valid_from: date | None = None
-    valid_to: date | None = None
     note: str | None = None
     provenance: Provenance
-
-    @model_validator(mode="after")
-    def _dates(self) -> CountyMapping:
-        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
-            raise ValueError("valid_to must not be before valid_from")
-        return self
-
-    def valid_on(self, day: date) -> bool:
-        """Whether the mapping holds on ``day``."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or day <= self.valid_to
-        )
 
 
 class CoreElement(_Frozen):
