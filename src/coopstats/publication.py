@@ -1,0 +1,373 @@
+"""Everything the build publishes about participants, protected as one system.
+
+Every person-level figure of every page (participant tables 5.1–5.11 for all units and the
+total, row-label Ns, missing-value and cleaning-rule notes, the unit pages' gender × age tables,
+person-level indicators of every trial, dashboard value boxes) is an :class:`~coopstats.sdc.Item`
+of one :class:`~coopstats.sdc.System`, the population ``deltakere``: all participants of the
+delivery. :func:`load_plan` builds the system from the delivery, protects it once with
+:func:`coopstats.sdc.protect` and caches the result per process, so every page of a build
+shows the same protected figures, whatever page, breakdown or notebook shows them.
+
+Variables (cell keys name them; docs/disclosure.md lists them):
+
+* ``unit``, ``trial`` – the participant's unit and trial (a trial's participants belong to its
+  unit: the other unit × trial cells are known zeros, published as such);
+* a participant-table variable (``age_band``, ``education_completed``, …) with its codes and
+  ``_mangler`` (no value);
+* ``col:<column>=<value>`` – a yes/no participant column; ``spell:<kind>:<codes>:<from>:<to>`` –
+  had a spell of that kind overlapping the window (the same variable wherever the definition
+  is the same, so Tabell 5.7 and the indicator «i arbeid 2018–2023» share their cells);
+* ``status`` – ``aktiv``/``avsluttet`` (exit date registered); ``regel:<id>`` – touched by a
+  cleaning rule.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from coopstats import sdc
+from coopstats.disclosure import DisclosureConfig
+from coopstats.formatting import (
+    HIDDEN,
+    NIL,
+    NOT_APPLICABLE,
+    fmt_number,
+    fmt_percent,
+)
+from coopstats.sdc import Fact, Item, Key, make_key
+
+__all__ = [
+    "MISSING",
+    "POPULATION",
+    "Plan",
+    "build_plan",
+    "count_item",
+    "fact_text",
+    "load_plan",
+    "share_item",
+    "spell_variable",
+]
+
+#: The population id of every participant figure.
+POPULATION = "deltakere"
+#: Code for "no value registered".
+MISSING = "_mangler"
+YES, NO = "ja", "nei"
+#: Status codes (exit date registered or not).
+ACTIVE, EXITED = "aktiv", "avsluttet"
+
+
+def spell_variable(kind: str, codes: Sequence[str], start: date | None, end: date | None) -> str:
+    """Variable name of "had a spell of ``kind`` (``codes``) overlapping ``start``–``end``"."""
+    window = f"{start.isoformat() if start else ''}:{end.isoformat() if end else ''}"
+    return f"spell:{kind}:{','.join(sorted(codes))}:{window}"
+
+
+def column_variable(column: str, value: object) -> str:
+    """Variable name of "participant column ``column`` equals ``value``" (yes/no)."""
+    return f"col:{column}={value}"
+
+
+def count_item(**cell: object) -> Item:
+    """A published count of the cell ``{variable: code}``."""
+    return Item(make_key(cell))
+
+
+def share_item(cell: Mapping[str, object], den: Iterable[tuple[int, Mapping[str, object]]]) -> Item:
+    """A published whole-percent share of ``cell`` over ``sum(coef * den cell)``."""
+    return Item(make_key(cell), "share", tuple((c, make_key(k)) for c, k in den))
+
+
+def valid_share(base: Mapping[str, object], variable: str, code: str) -> Item:
+    """Share of ``code`` among those of ``base`` with a value of ``variable`` (valid N)."""
+    return share_item(
+        {**base, variable: code}, [(1, dict(base)), (-1, {**base, variable: MISSING})]
+    )
+
+
+def fact_text(fact: Fact) -> str:
+    """Display text of a fact: Norwegian number or percent, or an SSB symbol."""
+    if fact.shown == "hidden":
+        return HIDDEN
+    if fact.shown == "nil":
+        return NIL
+    if fact.shown == "undefined":
+        return NOT_APPLICABLE
+    if fact.shown == "count":
+        return fmt_number(int(fact.value))
+    decimals = fact.item.decimals
+    return fmt_percent(fact.value / 10 ** (decimals + 2), decimals)
+
+
+@dataclass
+class Plan:
+    """The protected participant system of one delivery and one disclosure setting."""
+
+    system: sdc.System
+    hidden: set[Key]
+    config: DisclosureConfig
+    frame: pd.DataFrame
+    source: str = ""
+    _facts: dict[Item, Fact] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._facts = {
+            f.item: f for f in sdc.facts_for(self.system.items, self.system.values, self.hidden)
+        }
+
+    def fact(self, item: Item) -> Fact:
+        """What the build publishes for ``item`` (``KeyError`` if the plan does not have it)."""
+        try:
+            return self._facts[item]
+        except KeyError:
+            raise KeyError(
+                f"{sdc.key_text(item.cell)} is not in the publication plan "
+                "(every person-level figure must be planned in coopstats.publication)"
+            ) from None
+
+    def text(self, item: Item) -> str:
+        """Display text of a planned item."""
+        return fact_text(self.fact(item))
+
+    def visible(self, *cells: Key) -> bool:
+        """True when none of ``cells`` is hidden."""
+        return not any(c in self.hidden and self.system.values.get(c, 0) > 0 for c in cells)
+
+    def value(self, item: Item) -> int:
+        """True count of the item's cell (for computations that show only visible results)."""
+        return self.system.values[item.cell]
+
+    def metadata(self, items: Iterable[Item], page: str = "") -> dict[str, Any]:
+        """Disclosure metadata for the audit (what ``items`` show; never a hidden value)."""
+        items = list(dict.fromkeys(items))
+        for it in items:
+            self.fact(it)
+        return sdc.metadata(
+            self.system, self.hidden, items, page=page, min_count=self.config.min_count
+        )
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _codes_of(values: pd.Series, known: Sequence[str]) -> list[str]:
+    extra = sorted(set(values.dropna().astype(str)) - set(known))
+    return [*known, *extra]
+
+
+def build_plan(datasets: Any, config: DisclosureConfig, registry: Any = None) -> Plan:
+    """Build and protect the participant system of ``datasets`` (see the module docstring)."""
+    from coopstats import indicators, participants
+    from coopstats.registry import load_registry
+
+    registry = registry or load_registry()
+    defs = participants.load_table_defs()
+    pop = participants.build_population(datasets, config=config, registry=registry, defs=defs)
+    frame = pop.frame.copy()
+    persons = frame["person_id"].astype(str)
+    micro = pd.DataFrame({"person_id": persons})
+    codes: dict[str, list[str]] = {}
+    tables: list[tuple[str, ...]] = []
+
+    unit_codes = [g.key for g in pop.groups if g.n > 0]
+    micro["unit"] = frame["unit_id"].astype(str).to_numpy()
+    codes["unit"] = unit_codes or ["_ingen"]
+    micro["trial"] = frame["trial_id"].fillna(MISSING).astype(str).to_numpy()
+    codes["trial"] = _codes_of(micro["trial"], [])
+    if not codes["trial"]:
+        codes["trial"] = [MISSING]
+
+    def add_variable(name: str, values: pd.Series, known: Sequence[str]) -> None:
+        if name in micro.columns:
+            return
+        series = values.astype("string").fillna(MISSING)
+        bad = sorted(set(series) - set(known) - {MISSING})
+        if bad:
+            raise ValueError(f"{name}: values {bad} are not categories of the tables")
+        micro[name] = series.to_numpy()
+        codes[name] = [*known, MISSING] if MISSING not in known else list(known)
+
+    def add_flag(name: str, flags: pd.Series) -> None:
+        if name in micro.columns:
+            return
+        values = flags.map({True: YES, False: NO}).astype("string")
+        add_variable(name, values, [YES, NO])
+
+    items: list[Item] = []
+    everyone = [("total", {})] + [("unit", {"unit": u}) for u in unit_codes]
+
+    # participant tables, every unit row and the total row
+    block_codes: dict[str, list[str]] = {}
+    for spec in defs.tables:
+        for block in spec.blocks:
+            known = block_codes.setdefault(block.variable, [])
+            known += [c.code for c in block.categories if c.code not in known]
+    for var, known in block_codes.items():
+        add_variable(var, frame[var], known)
+    for spec in defs.tables:
+        for measure in spec.all_measures():
+            var = _measure_variable(measure, defs)
+            flags, _ = participants._measure_flags(pop, measure)
+            add_flag(var, flags.reindex(persons).reset_index(drop=True))
+    for spec in defs.tables:
+        variables = [b.variable for b in spec.blocks] + [
+            _measure_variable(m, defs) for m in spec.all_measures()
+        ]
+        for var in variables:
+            tables.append(("unit", "trial", var))
+    for rule in pop.cleaning.results:
+        var = f"regel:{rule.rule.id}"
+        touched = set(rule.person_ids)
+        add_flag(var, pd.Series([p in touched for p in persons]))
+        tables.append(("unit", "trial", var))
+    # the unit pages' gender × age table
+    add_variable("gender", frame["gender"], ["K", "M"])
+    if "age_band" not in micro.columns:
+        add_variable("age_band", frame["age_band"], ["15-29", "30-44", "45+"])
+    tables += [("unit", "trial", "gender"), ("unit", "trial", "age_band")]
+    # person-level indicators of every trial with participants
+    ind_defs = indicators.load_indicators()
+    status = frame["exit_date"].notna().map({True: EXITED, False: ACTIVE})
+    add_variable("status", status, [ACTIVE, EXITED])
+    tables.append(("unit", "trial", "status"))
+    spell_frame = datasets.spells
+    for d in ind_defs.values():
+        if d.disclosure != "person":
+            continue
+        var = indicator_variable(d)
+        if var is None or var in micro.columns:
+            if var is not None:
+                tables.append(("unit", "trial", var))
+            continue
+        spec = d.numerator
+        have = indicators._with_spell(frame, spell_frame, spec, None)
+        add_flag(var, persons.isin(set(have["person_id"].astype(str))).reset_index(drop=True))
+        tables.append(("unit", "trial", var))
+
+    system = sdc.System.from_microdata(POPULATION, micro, codes, tables)
+
+    # ---- items: what the pages show
+    for spec in defs.tables:
+        rows = everyone
+        for _, base in rows:
+            items.append(Item(make_key(base)))
+            for block in spec.blocks:
+                for c in block.categories:
+                    if c.display:
+                        items.append(valid_share(base, block.variable, c.code))
+                items.append(Item(make_key({**base, block.variable: MISSING})))
+            for m in spec.all_measures():
+                var = _measure_variable(m, defs)
+                items.append(valid_share(base, var, YES))
+                if m.column is not None:
+                    items.append(Item(make_key({**base, var: MISSING})))
+    for rule in pop.cleaning.results:
+        for _, base in everyone:
+            items.append(Item(make_key({**base, f"regel:{rule.rule.id}": YES})))
+    for u in unit_codes:
+        items += summary_items(u, codes)
+    for trial in sorted(set(micro["trial"]) - {MISSING}):
+        t = registry.trials.get(trial)
+        if t is None:
+            continue
+        for d in ind_defs.values():
+            if d.disclosure == "person" and d.applies_to(t.model):
+                items += indicator_items(d, trial)
+    # known zeros: a trial's participants are in its unit
+    for trial in codes["trial"]:
+        t = registry.trials.get(trial)
+        for u in unit_codes:
+            k = make_key({"unit": u, "trial": trial})
+            if t is not None and t.unit != u and system.values.get(k, 0) == 0:
+                items.append(Item(k))
+    system.add(items)
+    if config.reproduce_published:
+        hidden: set[Key] = set()
+    else:
+        hidden = sdc.protect(system, config.min_count, shared=("unit", "trial"))
+    return Plan(system, hidden, config, micro, source=pop.source_note)
+
+
+def _measure_variable(measure: Any, defs: Any) -> str:
+    if measure.column is not None:
+        return column_variable(measure.column, measure.value)
+    crit = measure.spells
+    window = defs.windows[crit.window]
+    return spell_variable(crit.kind, crit.codes, window.start, window.end)
+
+
+def indicator_variable(d: Any) -> str | None:
+    """The variable of a person-level indicator's numerator (``None``: the population itself)."""
+    from coopstats.indicators import ParticipantSpec, SpellSpec
+
+    num = d.numerator
+    if isinstance(num, SpellSpec):
+        start, end = num.window if num.window else (None, None)
+        return spell_variable(num.kind, num.codes, start, end)
+    assert isinstance(num, ParticipantSpec)
+    if num.filter:
+        ((column, value),) = num.filter.items()
+        return column
+    if num.status == "all":
+        return None
+    return "status"
+
+
+def indicator_key(d: Any, trial: str) -> tuple[Key, Key | None]:
+    """(numerator cell, denominator cell) of a person-level indicator for ``trial``."""
+    from coopstats.indicators import ParticipantSpec, SpellSpec
+
+    base = {"trial": trial}
+    num = d.numerator
+    if isinstance(num, SpellSpec):
+        cell = {**base, indicator_variable(d): YES}
+    elif num.filter:
+        ((column, value),) = num.filter.items()
+        cell = {**base, column: value}
+    elif num.status == "all":
+        cell = base
+    else:
+        cell = {**base, "status": ACTIVE if num.status == "active" else EXITED}
+    den = make_key(base) if isinstance(d.denominator, ParticipantSpec) else None
+    return make_key(cell), den
+
+
+def indicator_items(d: Any, trial: str) -> list[Item]:
+    """Items a person-level indicator publishes for ``trial`` (the value and its N)."""
+    num, den = indicator_key(d, trial)
+    if d.kind == "count" or den is None:
+        return [Item(num)]
+    return [Item(num, "share", ((1, den),)), Item(den)]
+
+
+def summary_items(unit: str, codes: Mapping[str, Sequence[str]]) -> list[Item]:
+    """The unit page's participant summary: N, gender and age band (counts of the unit)."""
+    out = [Item(make_key({"unit": unit}))]
+    for var in ("gender", "age_band"):
+        out += [Item(make_key({"unit": unit, var: c})) for c in codes[var]]
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_plan(directory: str, stamp: tuple, min_count: int, reproduce: bool) -> Plan:
+    from coopstats.data import load_datasets
+
+    datasets = load_datasets(Path(directory))
+    config = DisclosureConfig(min_count=min_count, reproduce_published=reproduce)
+    return build_plan(datasets, config)
+
+
+def load_plan(data_dir: str | Path, config: DisclosureConfig) -> Plan:
+    """The protected plan of the delivery in ``data_dir`` (cached per process and file state)."""
+    directory = Path(data_dir).resolve()
+    stamp = tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.csv"))
+    )
+    return _cached_plan(str(directory), stamp, config.min_count, config.reproduce_published)
