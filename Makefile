@@ -25,6 +25,7 @@ env: $(STAMP)
 build: env
 	$(VENV)/bin/coopstats validate $(DATA)
 	$(VENV)/bin/coopstats run --data $(DATA)
+	$(VENV)/bin/coopstats audit
 	$(VENV)/bin/coopstats render
 
 test: env

@@ -439,9 +439,22 @@ def test_packaged_file_loads_from_explicit_path(yaml_copy: Path) -> None:
 # --------------------------------------------------------------------------- display frame
 
 
+def _plan(data, config):
+    from coopstats import publication
+
+    return publication.plan_for(data, config)
+
+
+def test_person_values_are_hidden_without_a_plan(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg, unit="nav-oslo")
+    frame = indicator_table_frame(values, DisclosureConfig(min_count=1))
+    by_id = frame.set_axis(values["indicator_id"].tolist())
+    assert by_id.loc["ind-deltakere-inntatt", "Verdi"] == ":"
+
+
 def test_table_frame_hides_small_person_counts(defs, tiny, reg) -> None:
     values = compute_indicators(defs, tiny, reg, unit="nav-oslo")
-    frame = indicator_table_frame(values, DisclosureConfig())
+    frame = indicator_table_frame(values, DisclosureConfig(), _plan(tiny, DisclosureConfig()))
     assert list(frame.columns) == list(TABLE_COLUMNS)
     assert all(isinstance(cell, str) for cell in frame.to_numpy().ravel())
     by_id = frame.set_axis(values["indicator_id"].tolist())
@@ -456,7 +469,10 @@ def test_table_frame_hides_small_person_counts(defs, tiny, reg) -> None:
     assert "Samarbeidsmodell Oslo" in by_id.loc["ind-fagbrev", "Mål"]
 
     for config in (DisclosureConfig(min_count=1), DisclosureConfig(reproduce_published=True)):
-        shown = indicator_table_frame(values, config).set_axis(values["indicator_id"].tolist())
+        plan = _plan(tiny, config)
+        shown = indicator_table_frame(values, config, plan).set_axis(
+            values["indicator_id"].tolist()
+        )
         assert shown.loc["ind-deltakere-inntatt", "Verdi"] == "3"
         assert shown.loc["ind-frafall", "Verdi"] == "1"
         assert shown.loc["ind-andel-kvinner", "Verdi"].startswith("67")
@@ -485,7 +501,7 @@ def test_table_frame_hides_the_complement_of_a_hidden_part(defs, reg, tmp_path) 
     people[0] = person("P1", exit_date="2023-12-01")
     data = make_datasets(tmp_path, participants=people)
     values = compute_indicators(defs, data, reg, unit="nav-oslo")
-    frame = indicator_table_frame(values, DisclosureConfig())
+    frame = indicator_table_frame(values, DisclosureConfig(), _plan(data, DisclosureConfig()))
     by_id = frame.set_axis(values["indicator_id"].tolist())
     assert by_id.loc["ind-deltakere-inntatt", "Verdi"] == "6"
     assert by_id.loc["ind-frafall", "Verdi"] == ":"

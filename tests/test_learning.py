@@ -374,11 +374,14 @@ def test_fidelity_results_follow_the_data(tmp_path: Path) -> None:
 
 
 def test_fidelity_results_apply_disclosure(page: learning.LearningPage) -> None:
+    from coopstats import publication
+
+    strict_cfg, open_cfg = DisclosureConfig(min_count=5), DisclosureConfig(min_count=1)
     strict = learning.fidelity_results_frame(
-        page.registry, page.indicators, DisclosureConfig(min_count=5)
+        page.registry, page.indicators, strict_cfg, publication.plan_for(page.datasets, strict_cfg)
     )
     open_ = learning.fidelity_results_frame(
-        page.registry, page.indicators, DisclosureConfig(min_count=1)
+        page.registry, page.indicators, open_cfg, publication.plan_for(page.datasets, open_cfg)
     )
     oslo_strict = strict.set_index("trial_id").loc["lengre-varighet-oslo", "Resultater"]
     oslo_open = open_.set_index("trial_id").loc["lengre-varighet-oslo", "Resultater"]

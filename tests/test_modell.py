@@ -16,7 +16,7 @@ from IPython.display import Markdown
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from coopstats import modell, tables
+from coopstats import modell, publication, tables
 from coopstats.disclosure import DisclosureConfig
 from coopstats.formatting import HIDDEN
 from coopstats.indicators import compute_indicators, indicator_table_frame, load_indicators
@@ -292,8 +292,9 @@ def test_indicator_frame_matches_indicator_table_frame(reg: Registry) -> None:
     defs = load_indicators()
     values = compute_indicators(defs, datasets, reg, model="lengre-varighet")
     config = DisclosureConfig(min_count=5)
-    frame = modell.indicator_frame(values, config, reg)
-    shown = indicator_table_frame(values, config)
+    plan = publication.plan_for(datasets, config)
+    frame = modell.indicator_frame(values, config, reg, plan)
+    shown = indicator_table_frame(values, config, plan)
     defined = values[values["kind"] != "not_defined"]
     assert len(frame) == defined["indicator_id"].nunique()
     for pos, row in defined.iterrows():
@@ -318,8 +319,11 @@ def test_indicator_frame_respects_min_count(reg: Registry) -> None:
 
     datasets = load_datasets(DEMO)
     values = compute_indicators(load_indicators(), datasets, reg, model="lengre-varighet")
-    strict = modell.indicator_frame(values, DisclosureConfig(min_count=5), reg)
-    open_ = modell.indicator_frame(values, DisclosureConfig(min_count=1), reg)
+    strict_cfg, open_cfg = DisclosureConfig(min_count=5), DisclosureConfig(min_count=1)
+    strict = modell.indicator_frame(
+        values, strict_cfg, reg, publication.plan_for(datasets, strict_cfg)
+    )
+    open_ = modell.indicator_frame(values, open_cfg, reg, publication.plan_for(datasets, open_cfg))
     assert (strict == HIDDEN).to_numpy().any()
     assert not (open_ == HIDDEN).to_numpy().any()
 

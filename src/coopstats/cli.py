@@ -1,4 +1,4 @@
-"""Command-line interface: ``coopstats validate | run | render | build | demo``."""
+"""Command-line interface: ``coopstats validate | run | audit | render | build | demo``."""
 
 from __future__ import annotations
 
@@ -99,9 +99,40 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(directory: Path | None, min_count: int | None, prog: str) -> int:
+    """Audit the executed notebooks in ``directory`` (default: ``output_dir`` of runs.yaml):
+    0 clean, 1 failures, 2 nothing to audit."""
+    from coopstats.audit import AuditError, audit_build, default_build_dir
+    from coopstats.runmatrix import RunMatrixError
+
+    try:
+        report = audit_build(directory or default_build_dir(), min_count)
+    except (AuditError, FileNotFoundError, RunMatrixError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.summary_lines()))
+    return 0 if report.ok else 1
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    return _audit(Path(args.build) if args.build else None, args.min_count, "coopstats audit")
+
+
+def _cmd_build_audit(args: argparse.Namespace) -> int:
+    """The audit step of ``build``: at the run's ``--min-count``; nothing is rendered on failure."""
+    code = _audit(None, args.min_count, "coopstats build")
+    if code == 1:
+        print(
+            "coopstats build: personvernrevisjonen fant celler som kan avsløres; ingenting er "
+            "rendret (docs/disclosure.md).",
+            file=sys.stderr,
+        )
+    return code
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     args.directory = args.data
-    for step in (_cmd_validate, _cmd_run, _cmd_render):
+    for step in (_cmd_validate, _cmd_run, _cmd_build_audit, _cmd_render):
         code = step(args)
         if code != 0:
             return code
@@ -193,7 +224,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_render_options(p)
     p.set_defaults(func=_cmd_render)
 
-    p = sub.add_parser("build", help="validate, run and render in one go")
+    p = sub.add_parser(
+        "audit",
+        help="check that all executed notebooks together disclose no protected cell",
+    )
+    p.add_argument(
+        "--build",
+        metavar="DIR",
+        help="executed notebooks (default: output_dir of runs.yaml, _build/notebooks)",
+    )
+    p.add_argument(
+        "--min-count",
+        type=_min_count,
+        default=None,
+        help="threshold to audit at (default: the one the notebooks were run with)",
+    )
+    p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser("build", help="validate, run, audit and render in one go")
     add_run_options(p)
     add_render_options(p)
     p.set_defaults(func=_cmd_build)

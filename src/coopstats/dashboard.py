@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from coopstats import disclosure
 from coopstats.formatting import HIDDEN, NIL, NOT_AVAILABLE, fmt_number
+from coopstats.sdc import MIME_TYPE
 
 if TYPE_CHECKING:
     from coopstats.fylke import UnitPage
@@ -35,6 +36,18 @@ STATUS_SHORT: dict[str, str] = {
 }
 #: Kinds of indicator values that carry a number (``not_reported``/``not_defined`` do not).
 _WITH_VALUE = {"exact", "approximate", "range"}
+
+
+class ProtectedValueBox(dict):
+    """A value-box dict whose person count comes from the protected plan, with its metadata
+    beside the printed dict (the audit reads it; Quarto reads the dict)."""
+
+    def __init__(self, box: dict[str, str], disclosure: dict) -> None:
+        super().__init__(box)
+        self.disclosure = disclosure
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"text/plain": repr(dict(self)), MIME_TYPE: self.disclosure}
 
 
 def valuebox(value: object, *, icon: str, color: str = "primary") -> dict[str, str]:
@@ -78,10 +91,14 @@ def unit_status(page: UnitPage) -> dict[str, str]:
 
 def unit_participants(page: UnitPage) -> dict[str, str]:
     """Participants with person-level data in the unit (disclosure applies; ``..`` = no data)."""
-    people = page.datasets.participants
-    count = int((people["unit_id"] == page.unit.id).sum())
-    shown = person_count(count, page.config) if count else NOT_AVAILABLE
-    return valuebox(shown, icon="people", color="success")
+    from coopstats import publication
+
+    plan = publication.plan_for(page.datasets, page.config)
+    if page.unit.id not in plan.system.codes["unit"]:
+        return valuebox(NOT_AVAILABLE, icon="people", color="success")
+    item = publication.count_item(unit=page.unit.id)
+    box = valuebox(plan.text(item), icon="people", color="success")
+    return ProtectedValueBox(box, plan.metadata([item]))
 
 
 def unit_indicators(page: UnitPage) -> dict[str, str]:

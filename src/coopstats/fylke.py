@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from coopstats import disclosure, tables
 from coopstats.chains import draw_result_chain
 from coopstats.data import Datasets, load_datasets
-from coopstats.formatting import fmt_number
+from coopstats.formatting import HIDDEN, fmt_number
 from coopstats.indicators import (
     VALUE_COLUMNS,
     compute_indicators,
@@ -245,7 +245,13 @@ def indicator_values(page: UnitPage) -> pd.DataFrame:
 def indicator_table(page: UnitPage) -> tables.Table:
     """Indicators against targets per trial; person-level values pass the disclosure layer."""
     values = indicator_values(page)
-    frame = indicator_table_frame(page.model_indicators, page.config).loc[values.index]
+    from coopstats import publication
+
+    plan = publication.plan_for(page.datasets, page.config)
+    full = indicator_table_frame(page.model_indicators, page.config, plan)
+    frame = full.loc[values.index]
+    own = {str(t) for t in values["trial_id"]}
+    items = [it for it in full.attrs.get("sdc_items", []) if dict(it.cell).get("trial") in own]
     if len(page.trials) > 1:
         names = {t.id: page.registry.models[t.model].name for t in page.trials}
         frame.insert(0, "Forsøk", values["trial_id"].map(names).to_numpy())
@@ -265,6 +271,7 @@ def indicator_table(page: UnitPage) -> tables.Table:
         ],
         frame=frame,
         stamp=page.config.stamp,
+        disclosure=plan.metadata(items),
     )
 
 
@@ -330,38 +337,49 @@ def funnel_figure(page: UnitPage) -> Figure:
 
 
 def participant_summary(page: UnitPage) -> tables.Table:
-    """Participants by gender and age band at intake, with disclosure control.
+    """Participants by gender and by age band at intake, from the protected plan.
 
     Always a table (the output is labelled ``tbl-`` for Quarto); a unit without person-level
-    data gets a one-cell table saying so.
+    data gets a one-cell table saying so. The counts are cells of the build's one protected
+    participant system (:mod:`coopstats.publication`), the same cells as Tabell 5.1.
     """
-    people = page.datasets.participants
-    people = people[people["unit_id"] == page.unit.id]
-    if people.empty:
+    from coopstats import publication
+
+    plan = publication.plan_for(page.datasets, page.config)
+    if page.unit.id not in plan.system.codes["unit"]:
         return tables.Table(
             title=f"Deltakere i {page.unit.name}",
             frame=pd.DataFrame({"Merknad": ["Ingen persondata for enheten i datagrunnlaget."]}),
-            source="Registerdata",
+            source=f"Registerdata; {plan.source}",
         )
-    intake_year = pd.to_datetime(people["intake_date"]).dt.year
-    age = intake_year - people["birth_year"].astype("Int64")
-    band = pd.Series(pd.NA, index=people.index, dtype="string")
-    for lo, hi, label in AGE_BANDS:
-        band[(age >= lo) & (age <= hi)] = label
-    counts = pd.crosstab(people["gender"].map(GENDER_NB).rename("Kjønn"), band.rename("Alder"))
-    counts = counts.reindex(columns=[b[2] for b in AGE_BANDS], fill_value=0)
-    counts.index.name = "Kjønn"
-    counts.columns.name = None
-    # N is the table's own total (persons without gender or age fall out of both)
-    n = int(counts.to_numpy().sum())
-    n_text = fmt_number(n) if not disclosure.is_small(n, page.config) else ":"
-    return tables.build_count_table(
-        counts,
-        page.config,
+    labels = {
+        "gender": {**GENDER_NB, publication.MISSING: "Kjønn ikke registrert"},
+        "age_band": {
+            **{f"{lo}-{hi}" if hi < 120 else f"{lo}+": text for lo, hi, text in AGE_BANDS},
+            publication.MISSING: "Alder ikke registrert",
+        },
+    }
+    rows, items = [], []
+    for var, heading in (("gender", "Kjønn"), ("age_band", "Alder ved inntak")):
+        for code in plan.system.codes[var]:
+            item = publication.count_item(unit=page.unit.id, **{var: code})
+            if code == publication.MISSING and plan.value(item) == 0:
+                continue
+            items.append(item)
+            rows.append((heading, labels[var].get(code, code), plan.text(item)))
+    total = publication.count_item(unit=page.unit.id)
+    items.append(total)
+    frame = pd.DataFrame(rows, columns=["Etter", "Gruppe", "Antall"]).set_index(["Etter", "Gruppe"])
+    frame.index = pd.Index([f"{a}: {b}" for a, b in frame.index], name="Gruppe")
+    notes = ["Alder = inntaksår minus fødselsår."]
+    if any(HIDDEN in str(v) for v in frame["Antall"]):
+        notes.append(tables.symbol_note(page.config.min_count, secondary=True))
+    return tables.Table(
         title=f"Deltakere i {page.unit.name} etter kjønn og alder ved inntak",
-        population=f"Inntatte deltakere med registrert kjønn og alder, N = {n_text}",
-        source="Registerdata (syntetiske demodata)",
-        notes=["Alder = inntaksår minus fødselsår."],
-        population_id=f"deltakere:{page.unit.id}",
-        masks=page.masks,
+        frame=frame,
+        population=f"Inntatte deltakere, N = {plan.text(total)}",
+        source=f"Registerdata; {plan.source}",
+        notes=notes,
+        stamp=page.config.stamp,
+        disclosure=plan.metadata(items, page=""),
     )

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from statsmodels.stats.proportion import proportion_confint
 
 from coopstats.data import COLUMNS, Datasets
-from coopstats.disclosure import DisclosureConfig, is_small, protect, protect_share
+from coopstats.disclosure import DisclosureConfig, is_small, protect_share
 from coopstats.formatting import (
     HIDDEN,
     NIL,
@@ -660,64 +660,54 @@ def _value_cells(row: pd.Series, config: DisclosureConfig) -> tuple[str, str]:
     return (f"ca. {shown}" if kind == "approximate" else shown), ""
 
 
-def joint_share_mask(values: pd.DataFrame, config: DisclosureConfig) -> set[tuple[str, str]]:
-    """(trial id, indicator id) of person-level shares hidden by protecting them together.
+def _planned_cells(row: pd.Series, plan: Any, items: list) -> tuple[str, str]:
+    """(Verdi, 95 % KI) of a person-level indicator from the protected publication plan.
 
-    A person-level share of one trial is one row of a larger table: the trials of the model ×
-    {ja, nei}, with margins — the same table the participant pages protect (for example
-    Tabell 5.7, «i arbeid 2018–2023» per county). Protecting each share on its own would let
-    a share hidden there be recovered here from the other trials and the total, so every
-    share is hidden where the jointly protected table hides its row.
+    Values the plan does not hold (another period than the build's) are hidden.
     """
-    if config.reproduce_published:
-        return set()
-    kept = values[
-        (values["measure"] == "share")
-        & values["person_data"].astype(bool)
-        & values["numerator"].notna()
-        & values["denominator"].notna()
-    ]
-    hidden: set[tuple[str, str]] = set()
-    for (indicator, _model), group in kept.groupby(["indicator_id", "model_id"], sort=False):
-        numerator = group["numerator"].astype(int).to_numpy()
-        denominator = group["denominator"].astype(int).to_numpy()
-        counts = pd.DataFrame(
-            {"Ja": numerator, "Nei": denominator - numerator},
-            index=[str(t) for t in group["trial_id"]],
-        )
-        protected = protect(counts, config)
-        for trial in counts.index:
-            if protected.hidden.loc[trial, ["Ja", "Nei"]].any():
-                hidden.add((trial, str(indicator)))
-    return hidden
+    from coopstats import publication
+
+    if plan is None:
+        return HIDDEN, HIDDEN
+    d = load_indicators()[str(row["indicator_id"])]
+    try:
+        planned = publication.indicator_items(d, str(row["trial_id"]))
+        facts = [plan.fact(it) for it in planned]
+    except KeyError:
+        return HIDDEN, HIDDEN
+    items.extend(planned)
+    fact = facts[0]
+    text = publication.fact_text(fact)
+    if fact.shown != "share" or not plan.visible(*fact.item.cells()):
+        return text, (HIDDEN if fact.shown == "hidden" else "")
+    num = plan.value(fact.item)
+    den = sum(c * plan.system.values[k] for c, k in fact.item.den)
+    low, high = proportion_confint(num, den, alpha=0.05, method="wilson")
+    return text, fmt_interval(float(low), float(high), percent=True)
 
 
-def indicator_table_frame(values: pd.DataFrame, config: DisclosureConfig) -> pd.DataFrame:
+def indicator_table_frame(
+    values: pd.DataFrame, config: DisclosureConfig, plan: Any = None
+) -> pd.DataFrame:
     """Norwegian display frame (all str) of :func:`compute_indicators` output.
 
-    Person-level counts below ``config.min_count`` and person-level shares failing
-    :func:`~coopstats.disclosure.protect_share` show ``:`` (their interval too). Approximate
-    values show ``ca.``, ranges ``low–high``, not reported ``..``, not defined ``.``. When one
-    part of a :data:`PARTITIONS` group is hidden in a trial, the other parts are hidden too.
-    Person-level shares are also protected across the trials in ``values`` together
-    (:func:`joint_share_mask`); pass every trial of a model, then select rows.
+    Person-level values come from ``plan`` (:func:`coopstats.publication.plan_for`), where
+    every participant figure of the build is protected together; without a plan they are
+    hidden. Approximate values show ``ca.``, ranges ``low–high``, not reported ``..``, not
+    defined ``.``. The plan items shown are in ``frame.attrs["sdc_items"]``.
     """
     records = [row for _, row in values.iterrows()]
-    cells = [_value_cells(row, config) for row in records]
-    jointly_hidden = joint_share_mask(values, config)
-    for pos, row in enumerate(records):
-        if (str(row["trial_id"]), str(row["indicator_id"])) in jointly_hidden:
-            cells[pos] = (HIDDEN, HIDDEN)
-    positions: dict[tuple[str, str], int] = {
-        (str(row["trial_id"]), str(row["indicator_id"])): pos for pos, row in enumerate(records)
-    }
-    for trial in dict.fromkeys(str(row["trial_id"]) for row in records):
-        for parts in PARTITIONS.values():
-            present = [positions[(trial, p)] for p in parts if (trial, p) in positions]
-            if any(cells[pos][0] == HIDDEN for pos in present):
-                for pos in present:
-                    if cells[pos][0] not in (NOT_AVAILABLE, NOT_APPLICABLE):
-                        cells[pos] = (HIDDEN, cells[pos][1])
+    items: list = []
+    cells = []
+    for row in records:
+        if (
+            row["person_data"]
+            and row["kind"] not in ("not_defined", "not_reported")
+            and not config.reproduce_published
+        ):
+            cells.append(_planned_cells(row, plan, items))
+        else:
+            cells.append(_value_cells(row, config))
     rows = []
     for row, (value, interval) in zip(records, cells, strict=True):
         target = row["target_text"]
@@ -731,4 +721,6 @@ def indicator_table_frame(values: pd.DataFrame, config: DisclosureConfig) -> pd.
                 "Kilde": SOURCE_NB.get(str(row["source"]), str(row["source"])),
             }
         )
-    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS), index=values.index, dtype=object)
+    frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS), index=values.index, dtype=object)
+    frame.attrs["sdc_items"] = items
+    return frame

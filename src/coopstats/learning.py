@@ -38,7 +38,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from coopstats import disclosure, tables
+from coopstats import disclosure, publication, tables
 from coopstats.data import Datasets, load_datasets
 from coopstats.formatting import NIL, fmt_number
 from coopstats.indicators import compute_indicators, indicator_table_frame, load_indicators
@@ -675,6 +675,7 @@ def fidelity_results_frame(
     registry: Registry,
     values: pd.DataFrame,
     config: disclosure.DisclosureConfig,
+    plan: Any = None,
 ) -> pd.DataFrame:
     """One row per trial: adaptation counts by grade and its outcome indicators as text.
 
@@ -683,7 +684,7 @@ def fidelity_results_frame(
     Columns: trial_id, model_id, Modell, Fylke, Status, Kjerneelementer, Ingen, Mindre,
     Større, Ikke vurdert, Resultater.
     """
-    shown = indicator_table_frame(values, config)
+    shown = indicator_table_frame(values, config, plan)
     rows = []
     model_order = {m: i for i, m in enumerate(registry.models)}
     trials = sorted(
@@ -1013,7 +1014,8 @@ def driver_barrier_figure(page: LearningPage) -> Figure:
 
 def fidelity_results_table(page: LearningPage) -> tables.Table:
     """Per trial: graded adaptations of the core elements beside its outcome indicators."""
-    frame = fidelity_results_frame(page.registry, page.indicators, page.config)
+    plan = publication.plan_for(page.datasets, page.config)
+    frame = fidelity_results_frame(page.registry, page.indicators, page.config, plan)
     shown = frame.drop(columns=["trial_id", "model_id"]).astype(str)
     shown = shown.set_index("Modell")
     return tables.Table(
@@ -1030,13 +1032,15 @@ def fidelity_results_table(page: LearningPage) -> tables.Table:
             "Sammenstillingen viser samvariasjon i et fåtall forsøk, ikke årsakssammenhenger.",
         ],
         stamp=page.config.stamp,
+        disclosure=plan.metadata(frame.attrs.get("sdc_items", [])),
     )
 
 
 def fidelity_results_figure(page: LearningPage) -> Figure:
     """Stacked bars of graded core elements per trial, with the outcomes written beside them."""
     apply_house_style()
-    frame = fidelity_results_frame(page.registry, page.indicators, page.config)
+    plan = publication.plan_for(page.datasets, page.config)
+    frame = fidelity_results_frame(page.registry, page.indicators, page.config, plan)
     grades = [("none", "Ingen"), ("minor", "Mindre"), ("major", "Større"), (None, "Ikke vurdert")]
     wrapped = [textwrap.fill(r, 70) for r in frame["Resultater"]]
     ys, y = [], 0.0

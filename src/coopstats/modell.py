@@ -18,6 +18,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt  # noqa: F401  (activates the inline figure formatter in Jupyter)
@@ -28,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from coopstats import disclosure, tables
+from coopstats import disclosure, publication, tables
 from coopstats.chains import draw_result_chain
 from coopstats.data import Datasets, load_datasets
 from coopstats.formatting import NOT_APPLICABLE, fmt_number
@@ -776,6 +777,7 @@ def indicator_frame(
     values: pd.DataFrame,
     config: disclosure.DisclosureConfig,
     registry: Registry,
+    plan: Any = None,
 ) -> pd.DataFrame:
     """Indicators (rows) against targets across the model's trials (columns), all str.
 
@@ -783,7 +785,7 @@ def indicator_frame(
     disclosure rules see every trial of the model together. Indicators not defined for the
     model are left out.
     """
-    shown = indicator_table_frame(values, config)
+    shown = indicator_table_frame(values, config, plan)
     defined = values.groupby("indicator_id")["kind"].transform(lambda k: (k != "not_defined").any())
     keep = values[defined.astype(bool)]
     if keep.empty:
@@ -821,7 +823,9 @@ def indicator_table(page: ModelPage) -> tables.Table | Markdown:
     """Indicators against targets for every trial of the model, with disclosure control."""
     if not page.trials:
         return Markdown("Modellen har ingen forsøk i registeret.")
-    frame = indicator_frame(page.indicators, page.config, page.registry)
+    plan = publication.plan_for(page.datasets, page.config)
+    shown = indicator_table_frame(page.indicators, page.config, plan)
+    frame = indicator_frame(page.indicators, page.config, page.registry, plan)
     return tables.Table(
         title=f"Indikatorer mot måltall – {page.model.name}",
         frame=frame,
@@ -835,4 +839,5 @@ def indicator_table(page: ModelPage) -> tables.Table | Markdown:
             "og vises slik de ble rapportert.",
         ],
         stamp=page.config.stamp,
+        disclosure=plan.metadata(shown.attrs.get("sdc_items", [])),
     )

@@ -34,7 +34,7 @@ too. All tables share one :class:`~coopstats.disclosure.MaskRegistry` (populatio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -45,7 +45,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coopstats.data import Datasets, load_datasets
-from coopstats.disclosure import DisclosureConfig, MaskRegistry, Protected, is_small, protect
+from coopstats.disclosure import DisclosureConfig, MaskRegistry, Protected, is_small
 from coopstats.formatting import (
     HIDDEN,
     NIL,
@@ -55,7 +55,8 @@ from coopstats.formatting import (
     round_half_up,
 )
 from coopstats.registry import Registry, load_registry
-from coopstats.tables import Table, symbol_note
+from coopstats.sdc import make_key
+from coopstats.tables import ProtectedMarkdown, Table, symbol_note
 from coopstats.yamlio import format_validation, read_mapping
 
 __all__ = [
@@ -391,6 +392,50 @@ class CleaningResult:
             notes.append(rule_note(r.rule, n, config))
         return notes
 
+    def protected_notes(
+        self, variables: Iterable[str], pop: Population, plan: Any
+    ) -> tuple[list[str], list[Any]]:
+        """Rule notes for a page with the protected count of persons each rule touched."""
+        wanted = set(variables)
+        notes, items = [], []
+        for r in self.results:
+            if not wanted & set(r.rule.variables):
+                continue
+            item = _rule_item(pop, r.rule)
+            if item is None:
+                text = "ingen personer"
+            else:
+                items.append(item)
+                text = plan.text(item)
+                if text == NIL:
+                    text = "ingen personer"
+                elif text == HIDDEN:
+                    text = f"skjult antall personer ({HIDDEN})"
+                else:
+                    text = f"{text} personer"
+            notes.append(_rule_text(r.rule, text))
+        return notes, items
+
+
+def _rule_item(pop: Population, rule: CleaningRule) -> Any:
+    """The plan item counting the persons a rule touched on the page (``None``: nobody)."""
+    from coopstats.publication import YES, count_item
+
+    cell = {f"regel:{rule.id}": YES}
+    if not pop.is_all:
+        if pop.scope not in pop.get_plan().system.codes["unit"]:
+            return None
+        cell["unit"] = pop.scope
+    return count_item(**cell)
+
+
+def _rule_text(rule: CleaningRule, who: str) -> str:
+    source = _SOURCE_NB.get(rule.provenance.source, rule.provenance.source)
+    return (
+        f"Renseregel {rule.number} ({source}, L{_dash(rule.provenance.lines)}): {rule.text} "
+        f"Berørt: {who}."
+    )
+
 
 def _dash(lines: str) -> str:
     """Line ranges for readers: ``512-514`` -> ``512–514``."""
@@ -550,6 +595,21 @@ class Population:
     masks: MaskRegistry = field(default_factory=MaskRegistry)
     source_note: str = ""
     model_names: tuple[str, ...] = ()
+    datasets: Datasets | None = None
+    plan: Any = None
+    rules: tuple[CleaningRule, ...] | None = None
+
+    def get_plan(self) -> Any:
+        """The protected publication plan of the whole delivery (built on first use)."""
+        if self.plan is None:
+            from coopstats import publication
+
+            if self.datasets is None:
+                raise ValueError("the population has no delivery to plan from")
+            self.plan = publication.plan_for(
+                self.datasets, self.config, defs=self.defs, rules=self.rules
+            )
+        return self.plan
 
     @property
     def is_all(self) -> bool:
@@ -633,6 +693,8 @@ def build_population(
         defs=defs,
         source_note=f"datagrunnlag {Path(datasets.directory).name}",
         model_names=model_names,
+        datasets=datasets,
+        rules=None if rules is None else tuple(rules),
     )
 
 
@@ -753,27 +815,60 @@ def _share_value(p: Protected, row: str, col: str) -> float | None:
     return float(Decimal(int(p.counts.loc[row, col])) / Decimal(total))
 
 
+#: Reader-facing names of raw participant columns used as table variables.
+_VARIABLE_NAMES = {
+    "education_completed": "Fullført utdanning",
+    "education_started": "Påbegynt utdanning",
+    "norwegian_oral": "Norsk muntlig",
+    "norwegian_written": "Norsk skriftlig",
+    "gender": "Kjønn",
+    "age_band": "Aldersgruppe",
+    "residence_band": "Botid i Norge",
+}
+
+
 class _TableBuilder:
-    """Collects the columns of one table, block by block, for the rows a page shows."""
+    """Collects the columns of one table for the rows a page shows, from the protected plan.
+
+    Every figure (share, N, missing count) is an item of :mod:`coopstats.publication`'s plan,
+    which protects all participant figures of the build together.
+    """
 
     def __init__(self, pop: Population, spec: TableSpec) -> None:
+        from coopstats import publication
+
+        self.pub = publication
         self.pop, self.spec = pop, spec
+        self.plan = pop.get_plan()
         self.shown = _shown_rows(pop, spec)
+        self.keys = {g.label: g.key for g in pop.groups}
         self.nonempty = [g for g in pop.groups if g.n > 0]
         self.columns: list[str] = []
         self.printed: dict[str, str] = {}
         self.cell_keys: dict[str, tuple[str, str]] = {}
         self.cells: dict[str, dict[str, str]] = {r: {} for r in self.shown}
         self.values: dict[str, dict[str, float | None]] = {r: {} for r in self.shown}
-        self.protected: dict[str, Protected] = {}
-        self.margin_hidden = dict.fromkeys(self.shown, False)
+        self.items: list[Any] = []
         self.notes: list[str] = list(spec.notes)
 
-    def n_of(self, row: str) -> int:
-        """Group size behind a system row (Total = everyone)."""
+    def base(self, row: str) -> dict[str, str] | None:
+        """The cell of a shown row (``{}`` = everyone), ``None`` for a unit without persons."""
         if row == TOTAL_LABEL:
-            return sum(g.n for g in self.pop.groups)
-        return next(g.n for g in self.pop.groups if g.label == row)
+            return {}
+        key = self.keys.get(row)
+        if key is None or key not in self.plan.system.codes["unit"]:
+            return None
+        return {"unit": key}
+
+    def text(self, item: Any) -> str:
+        self.items.append(item)
+        return self.plan.text(item)
+
+    def n_text(self, row: str) -> str:
+        base = self.base(row)
+        if base is None:
+            return fmt_number(0)
+        return self.text(self.pub.count_item(**base))
 
     def _column(self, label: str, printed: str, key: tuple[str, str] | None = None) -> None:
         self.columns.append(label)
@@ -784,84 +879,88 @@ class _TableBuilder:
     def _set(self, row: str, column: str, text: str, value: float | None = None) -> None:
         self.cells[row][column], self.values[row][column] = text, value
 
-    def _protect(self, key: str, counts: pd.DataFrame) -> Protected | None:
-        """Protect the full units × columns system (all non-empty units, with margins)."""
-        if not self.nonempty:
-            return None
-        p = protect(
-            counts.loc[[g.label for g in self.nonempty]],
-            self.pop.config,
-            population_id=POPULATION_ID,
-            masks=self.pop.masks,
-            row_total=True,
-            column_total=True,
-            total_label=TOTAL_LABEL,
-        )
-        self.protected[key] = p
-        return p
+    def _share(self, row: str, column: str, variable: str, code: str) -> None:
+        base = self.base(row)
+        if base is None:
+            self._set(row, column, NOT_APPLICABLE)
+            return
+        item = self.pub.valid_share(base, variable, code)
+        fact = self.plan.fact(item)
+        self.items.append(item)
+        value = None
+        if fact.shown == "share":
+            num = self.plan.value(item)
+            den = sum(c * self.plan.system.values[k] for c, k in item.den)
+            value = float(Decimal(num) / Decimal(den))
+        self._set(row, column, self.pub.fact_text(fact), value)
 
-    def _fill(self, p: Protected | None, column: str, system_column: str) -> None:
-        """Write one shown column from the row shares of a protected system."""
-        pct = p.shares("row") if p is not None else None
+    def _missing(self, variable: str, name: str) -> None:
+        """A note with the persons without a value in each shown row (protected counts)."""
+        parts = []
         for row in self.shown:
-            if p is None or row not in p.counts.index:
-                self._set(row, column, NOT_APPLICABLE)
+            base = self.base(row)
+            if base is None:
                 continue
-            if int(p.counts.loc[row, TOTAL_LABEL]) == self.n_of(row) and bool(
-                p.hidden.loc[row, TOTAL_LABEL]
-            ):
-                self.margin_hidden[row] = True  # the N in the row label is hidden too
-            text = str(pct.loc[row, system_column])
-            visible = text not in (HIDDEN, NOT_APPLICABLE)
-            self._set(row, column, text, _share_value(p, row, system_column) if visible else None)
+            item = self.pub.count_item(**base, **{variable: self.pub.MISSING})
+            if self.plan.value(item) == 0 and self.plan.fact(item).shown == "nil":
+                self.items.append(item)
+                continue
+            parts.append(f"{row} {self.text(item)}")
+        if parts:
+            self.notes.append(
+                f"{name}: andelene er regnet av deltakerne med registrert verdi; uten "
+                f"registrert verdi: {', '.join(parts)}."
+            )
 
     def add_block(self, block: Block) -> None:
         """A categorical variable: shares of the valid N, missing values left out of N."""
         key = f"{self.spec.id}:{block.variable}"
-        codes = [c.code for c in block.categories]
-        colkey = {c.code: f"{block.variable}:{c.code}" for c in block.categories}
-        counts, missing = distribution_counts(
-            self.pop.frame, block.variable, codes, self.pop.groups
+        counts, _ = distribution_counts(
+            self.pop.frame, block.variable, [c.code for c in block.categories], self.pop.groups
         )
         present = counts.sum(axis=0)
         cats = [c for c in block.categories if not (c.optional and present[c.code] == 0)]
-        counts = counts[[c.code for c in cats]].rename(columns=colkey)
-        p = self._protect(key, counts)
         prefix = f"{block.label} " if block.label else ""
         for c in cats:
             if c.display:
                 label = f"{prefix}{c.label}"
-                self._column(label, f"{prefix}{c.printed}", (key, colkey[c.code]))
-                self._fill(p, label, colkey[c.code])
-        self.notes += _missing_notes(block, missing, p, self.shown)
+                self._column(label, f"{prefix}{c.printed}", (key, f"{block.variable}:{c.code}"))
+                for row in self.shown:
+                    self._share(row, label, block.variable, c.code)
+        self._missing(block.variable, block.label or _VARIABLE_NAMES.get(block.variable, ""))
 
     def add_mean(self, mean: MeanSpec) -> None:
-        """A mean in whole years (half up); hidden when fewer than ``min_count`` values."""
+        """A mean in whole years (half up), shown only where the row's valid N is public and
+        at least ``min_count`` (the block variable's N and missing count are both visible)."""
         self._column(mean.label, mean.printed or mean.label)
         stats = group_means(self.pop.frame, mean.variable, self.nonempty)
+        band = next((b.variable for b in self.spec.blocks), None)
         for row in self.shown:
             value, n = stats.get(row, (None, 0))
-            if value is None:
+            base = self.base(row)
+            if value is None or base is None:
                 self._set(row, mean.label, NOT_APPLICABLE)
-            elif is_small(n, self.pop.config):
-                self._set(row, mean.label, HIDDEN)
-            else:
+                continue
+            cells = [make_key(base)]
+            if band is not None:
+                cells.append(make_key({**base, band: self.pub.MISSING}))
+            public = self.plan.visible(*cells)
+            if self.pop.config.reproduce_published or (public and n >= self.pop.config.min_count):
                 text = f"{fmt_number(round_half_up(value, 0))} {mean.unit}".strip()
                 self._set(row, mean.label, text, value)
+            else:
+                self._set(row, mean.label, HIDDEN)
 
     def add_measure(self, measure: Measure) -> None:
-        """A yes/no measure, protected as a yes/no system so a small "no" is hidden too."""
+        """A yes/no measure: the share of "yes" among those with a value."""
+        from coopstats.publication import YES, measure_variable
+
         key = f"{self.spec.id}:{measure.code}"
-        yes, no = f"{measure.code}:ja", f"{measure.code}:nei"
-        flags, delivered = _measure_flags(self.pop, measure)
-        counts = pd.DataFrame(0, index=[g.label for g in self.pop.groups], columns=[yes, no])
-        for g in self.pop.groups:
-            f = flags.reindex(list(g.person_ids)).dropna().astype(bool)
-            counts.loc[g.label, yes] = int(f.sum())
-            counts.loc[g.label, no] = int((~f).sum())
-        p = self._protect(key, counts)
-        self._column(measure.label, measure.printed, (key, yes))
-        self._fill(p, measure.label, yes)
+        var = measure_variable(measure, self.pop.defs)
+        _, delivered = _measure_flags(self.pop, measure)
+        self._column(measure.label, measure.printed, (key, f"{measure.code}:ja"))
+        for row in self.shown:
+            self._share(row, measure.label, var, YES)
         if not delivered:
             for row in self.shown:
                 if self.cells[row][measure.label] != NOT_APPLICABLE:
@@ -871,13 +970,13 @@ class _TableBuilder:
                 f"{NOT_AVAILABLE} = ikke tilgjengelig: datagrunnlaget har ingen forløp av typen "
                 f"«{kind}»."
             )
-        if measure.column is not None and p is not None:
-            self.notes += _missing_measure_note(self.pop, measure, flags)
+        if measure.column is not None:
+            self._missing(var, measure.label)
 
     def finish(self) -> ParticipantTable:
         """Row labels with N, notes (missing, cleaning rules, symbols, provenance), the Table."""
         pop, spec, shown = self.pop, self.spec, self.shown
-        labels = [row_label(r, _n_text(pop, self.n_of(r), self.margin_hidden[r])) for r in shown]
+        labels = [row_label(r, self.n_text(r)) for r in shown]
         index_name = "Fylke" if spec.breakdown == "county" or not pop.is_all else ""
         index = pd.Index(labels, name=index_name)
         frame = pd.DataFrame(
@@ -893,26 +992,31 @@ class _TableBuilder:
             dtype=object,
         )
         notes = self.notes
-        notes += pop.cleaning.notes_for(spec.variables_used(), pop.shown_person_ids(), pop.config)
-        notes += _symbol_notes(pop, frame, self.protected)
+        rule_notes, rule_items = pop.cleaning.protected_notes(spec.variables_used(), pop, self.plan)
+        notes += rule_notes
+        self.items += rule_items
+        notes += _symbol_notes(pop, frame, self.plan)
         notes.append(
             f"Tilsvarer tabell {spec.number} i delrapport 1 (ideas2evidence), "
             f"L{_dash(spec.provenance.lines)}."
         )
+        population, pop_items = _population_text(pop)
+        self.items += pop_items
         table = Table(
             title=spec.title if pop.is_all else f"{spec.title_unit} – {pop.scope_label}",
             frame=frame,
-            population=_population_text(pop),
+            population=population,
             source=f"{spec.source}; {pop.source_note}",
             notes=notes,
             stamp=pop.config.stamp,
+            disclosure=self.plan.metadata(self.items),
         )
         return ParticipantTable(
             spec=spec,
             table=table,
             values=values,
             printed=self.printed,
-            protected=self.protected,
+            protected={},
             row_groups=dict(zip(labels, shown, strict=True)),
             cell_keys=self.cell_keys,
         )
@@ -930,54 +1034,11 @@ def build_table(pop: Population, spec: TableSpec) -> ParticipantTable:
     return builder.finish()
 
 
-def _missing_notes(
-    block: Block, missing: pd.Series, p: Protected | None, shown: list[str]
-) -> list[str]:
-    """Notes on persons left out of a block's N (valid N per shown row)."""
-    if p is None or int(missing.sum()) == 0:
-        return []
-    if TOTAL_LABEL in shown:
-        shown_missing = int(missing.sum())
-    else:
-        shown_missing = sum(int(missing[r]) for r in shown if r in missing.index)
-    if shown_missing == 0:
-        return []
-    name = block.label or block.variable
-    if is_small(shown_missing, p.config):
-        # the valid N next to the printed N would give the small number of missing values
-        return [
-            f"{name}: andelene er regnet av deltakerne med registrert verdi; færre enn "
-            f"{fmt_number(p.config.min_count)} uten verdi er holdt utenfor."
-        ]
-    display = p.display()
-    parts = [f"{r} {display.loc[r, TOTAL_LABEL]}" for r in shown if r in display.index]
-    return [
-        f"{name}: andelene er regnet av deltakerne med registrert verdi (gyldig N: "
-        f"{', '.join(parts)}); {count_text(shown_missing, p.config)} uten verdi er holdt utenfor."
-    ]
-
-
-def _missing_measure_note(pop: Population, measure: Measure, flags: pd.Series) -> list[str]:
-    ids = pop.shown_person_ids()
-    n_missing = int(flags.reindex(ids).isna().sum())
-    if n_missing == 0:
-        return []
-    missing = count_text(n_missing, pop.config)
-    return [f"{measure.label}: {missing} uten registrert verdi er holdt utenfor N."]
-
-
-def _symbol_notes(
-    pop: Population, frame: pd.DataFrame, protected: Mapping[str, Protected]
-) -> list[str]:
+def _symbol_notes(pop: Population, frame: pd.DataFrame, plan: Any) -> list[str]:
     notes = []
     shown_text = frame.to_numpy().ravel().tolist() + list(frame.index)
     if any(HIDDEN in str(t) for t in shown_text):
-        secondary = any(
-            not is_small(int(v), pop.config)
-            for p in protected.values()
-            for v, h in zip(p.counts.to_numpy().ravel(), p.hidden.to_numpy().ravel(), strict=True)
-            if h
-        )
+        secondary = any(not is_small(plan.system.values[k], pop.config) for k in plan.hidden)
         notes.append(symbol_note(pop.config.min_count, secondary=secondary))
     if NIL in shown_text:
         notes.append(f"{NIL} = null (ingen personer).")
@@ -986,32 +1047,32 @@ def _symbol_notes(
     return notes
 
 
-def _population_text(pop: Population) -> str:
+def _population_text(pop: Population) -> tuple[str, list[Any]]:
+    """The population line with protected Ns, and the items it publishes."""
+    from coopstats.publication import count_item
+
+    plan = pop.get_plan()
+    units = plan.system.codes["unit"]
+    items = []
+
+    def n_of(**cell: str) -> str:
+        item = count_item(**cell)
+        items.append(item)
+        return plan.text(item)
+
     model = f" i forsøk med {pop.model_names[0].lower()}" if len(pop.model_names) == 1 else ""
     if pop.is_all:
         parts = ", ".join(
-            f"{g.label} {HIDDEN if is_small(g.n, pop.config) else fmt_number(g.n)}"
-            for g in pop.groups
+            f"{g.label} {n_of(unit=g.key) if g.key in units else fmt_number(0)}" for g in pop.groups
         )
-        total = sum(g.n for g in pop.groups)
-        return f"Alle deltakere tatt inn{model}, N = {fmt_number(total)} ({parts})"
-    n = sum(g.n for g in pop.groups if g.key == pop.scope)
-    n_text = HIDDEN if is_small(n, pop.config) else fmt_number(n)
-    return f"Deltakere tatt inn{model} i {pop.scope_label}, N = {n_text}"
+        return f"Alle deltakere tatt inn{model}, N = {n_of()} ({parts})", items
+    n_text = n_of(unit=pop.scope) if pop.scope in units else fmt_number(0)
+    return f"Deltakere tatt inn{model} i {pop.scope_label}, N = {n_text}", items
 
 
 def build_tables(pop: Population) -> dict[str, ParticipantTable]:
-    """Build every table of ``pop.defs``, by number, repeating until the shared mask is stable.
-
-    A cell hidden in a later table is hidden in the earlier ones too, because all tables are
-    rebuilt with the final mask.
-    """
-    for _ in range(20):
-        before = pop.masks.hidden(POPULATION_ID)
-        built = {spec.number: build_table(pop, spec) for spec in pop.defs.tables}
-        if pop.masks.hidden(POPULATION_ID) == before:
-            return built
-    raise RuntimeError("participant tables: the disclosure mask did not stabilise")
+    """Build every table of ``pop.defs``, by number, from the protected plan."""
+    return {spec.number: build_table(pop, spec) for spec in pop.defs.tables}
 
 
 # --------------------------------------------------------------------------- figures
@@ -1106,14 +1167,14 @@ class ParticipantReport:
 
     population: Population
     tables: dict[str, ParticipantTable]
+    _items: list[Any] = field(default_factory=list)
 
     def heading(self):
         """Level-1 heading and the population sentence (with the stamp when reproducing)."""
-        from IPython.display import Markdown
-
         pop = self.population
         title = "Deltakerne i forsøket" + ("" if pop.is_all else f" – {pop.scope_label}")
-        text = f"# {title}\n\n{_population_text(pop)}."
+        population, items = _population_text(pop)
+        text = f"# {title}\n\n{population}."
         if not pop.shown_person_ids():
             text += (
                 "\n\nDatagrunnlaget har ingen deltakere fra denne enheten; tabellene viser "
@@ -1121,12 +1182,19 @@ class ParticipantReport:
             )
         if pop.config.stamp:
             text += f"\n\n**{pop.config.stamp}**"
-        return Markdown(text)
+        return ProtectedMarkdown(text, pop.get_plan().metadata(items))
 
     def table(self, number: str) -> Table:
         """The finished table by printed number (``"5.1"``) or id (``"tbl-5-1"``)."""
         spec = self.population.defs.table(number)
         return self.tables[spec.number].table
+
+    def _rule_count(self, rule: CleaningRule) -> str:
+        item = _rule_item(self.population, rule)
+        if item is None:
+            return NIL
+        self._items.append(item)
+        return self.population.get_plan().text(item)
 
     def figure(self, number: str):
         """Bar chart version of a table (same cells, same symbols)."""
@@ -1135,7 +1203,6 @@ class ParticipantReport:
 
     def cleaning_table(self) -> Table:
         """The cleaning rules with the number of persons each touched on this page."""
-        keep = set(self.population.shown_person_ids())
         rows = []
         for r in self.population.cleaning.results:
             src = _SOURCE_NB.get(r.rule.provenance.source, r.rule.provenance.source)
@@ -1144,22 +1211,22 @@ class ParticipantReport:
                     "Regel": f"{r.rule.number}. {r.rule.title}",
                     "Hva gjøres": r.rule.text,
                     "Kilde": f"{src}, L{_dash(r.rule.provenance.lines)}",
-                    "Berørte personer": count_text(
-                        len(keep & set(r.person_ids)), self.population.config
-                    ),
+                    "Berørte personer": self._rule_count(r.rule),
                 }
             )
         frame = pd.DataFrame(rows).set_index("Regel")
+        population, items = _population_text(self.population)
         return Table(
             title="Renseregler brukt i deltakertabellene",
             frame=frame,
-            population=_population_text(self.population),
+            population=population,
             source="Delrapport 1 (seed 003), L512–522; definitions/cleaning_rules.yaml",
             notes=[
                 "Antall berørte personer gjelder deltakerne på denne siden. Hver tabell som "
                 "bruker en variabel en regel endrer, har en note med antallet."
             ],
             stamp=self.population.config.stamp,
+            disclosure=self.population.get_plan().metadata([*self._items, *items]),
         )
 
 

@@ -23,7 +23,6 @@ Variables (cell keys name them; docs/disclosure.md lists them):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,6 +50,7 @@ __all__ = [
     "count_item",
     "fact_text",
     "load_plan",
+    "plan_for",
     "share_item",
     "spell_variable",
 ]
@@ -114,7 +114,7 @@ class Plan:
     hidden: set[Key]
     config: DisclosureConfig
     frame: pd.DataFrame
-    source: str = ""
+    source: str = "datagrunnlaget"
     _facts: dict[Item, Fact] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -162,14 +162,27 @@ def _codes_of(values: pd.Series, known: Sequence[str]) -> list[str]:
     return [*known, *extra]
 
 
-def build_plan(datasets: Any, config: DisclosureConfig, registry: Any = None) -> Plan:
-    """Build and protect the participant system of ``datasets`` (see the module docstring)."""
+def build_plan(
+    datasets: Any,
+    config: DisclosureConfig,
+    registry: Any = None,
+    *,
+    defs: Any = None,
+    rules: Sequence[Any] | None = None,
+) -> Plan:
+    """Build and protect the participant system of ``datasets`` (see the module docstring).
+
+    ``defs`` and ``rules`` are the participant-table definitions and cleaning rules (default:
+    the packaged ones); pages built with other definitions need a plan built with them.
+    """
     from coopstats import indicators, participants
     from coopstats.registry import load_registry
 
     registry = registry or load_registry()
-    defs = participants.load_table_defs()
-    pop = participants.build_population(datasets, config=config, registry=registry, defs=defs)
+    defs = defs or participants.load_table_defs()
+    pop = participants.build_population(
+        datasets, config=config, registry=registry, defs=defs, rules=rules
+    )
     frame = pop.frame.copy()
     persons = frame["person_id"].astype(str)
     micro = pd.DataFrame({"person_id": persons})
@@ -213,12 +226,12 @@ def build_plan(datasets: Any, config: DisclosureConfig, registry: Any = None) ->
         add_variable(var, frame[var], known)
     for spec in defs.tables:
         for measure in spec.all_measures():
-            var = _measure_variable(measure, defs)
+            var = measure_variable(measure, defs)
             flags, _ = participants._measure_flags(pop, measure)
             add_flag(var, flags.reindex(persons).reset_index(drop=True))
     for spec in defs.tables:
         variables = [b.variable for b in spec.blocks] + [
-            _measure_variable(m, defs) for m in spec.all_measures()
+            measure_variable(m, defs) for m in spec.all_measures()
         ]
         for var in variables:
             tables.append(("unit", "trial", var))
@@ -264,7 +277,7 @@ def build_plan(datasets: Any, config: DisclosureConfig, registry: Any = None) ->
                         items.append(valid_share(base, block.variable, c.code))
                 items.append(Item(make_key({**base, block.variable: MISSING})))
             for m in spec.all_measures():
-                var = _measure_variable(m, defs)
+                var = measure_variable(m, defs)
                 items.append(valid_share(base, var, YES))
                 if m.column is not None:
                     items.append(Item(make_key({**base, var: MISSING})))
@@ -295,7 +308,7 @@ def build_plan(datasets: Any, config: DisclosureConfig, registry: Any = None) ->
     return Plan(system, hidden, config, micro, source=pop.source_note)
 
 
-def _measure_variable(measure: Any, defs: Any) -> str:
+def measure_variable(measure: Any, defs: Any) -> str:
     if measure.column is not None:
         return column_variable(measure.column, measure.value)
     crit = measure.spells
@@ -355,19 +368,41 @@ def summary_items(unit: str, codes: Mapping[str, Sequence[str]]) -> list[Item]:
     return out
 
 
-@functools.lru_cache(maxsize=8)
-def _cached_plan(directory: str, stamp: tuple, min_count: int, reproduce: bool) -> Plan:
-    from coopstats.data import load_datasets
+_PLANS: dict[tuple, Plan] = {}
 
-    datasets = load_datasets(Path(directory))
-    config = DisclosureConfig(min_count=min_count, reproduce_published=reproduce)
-    return build_plan(datasets, config)
+
+def _fingerprint(frame: pd.DataFrame) -> tuple:
+    return (frame.shape, tuple(frame.columns), int(pd.util.hash_pandas_object(frame).sum()))
+
+
+def plan_for(
+    datasets: Any, config: DisclosureConfig, *, defs: Any = None, rules: Sequence[Any] | None = None
+) -> Plan:
+    """The protected plan of a delivery, cached per process by the content of its person-level
+    files, the definitions and the disclosure settings (every page gets the same plan)."""
+    from coopstats import participants
+
+    if defs is not None and defs == participants.load_table_defs():
+        defs = None
+    key = (
+        _fingerprint(datasets.participants),
+        _fingerprint(datasets.spells),
+        config.min_count,
+        config.reproduce_published,
+        None if defs is None else defs.model_dump_json(),
+        None if rules is None else tuple(r.model_dump_json() for r in rules),
+    )
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) > 8:
+            _PLANS.clear()
+        plan = _PLANS[key] = build_plan(datasets, config, defs=defs, rules=rules)
+        plan.source = f"datagrunnlag {Path(datasets.directory).name}"
+    return plan
 
 
 def load_plan(data_dir: str | Path, config: DisclosureConfig) -> Plan:
-    """The protected plan of the delivery in ``data_dir`` (cached per process and file state)."""
-    directory = Path(data_dir).resolve()
-    stamp = tuple(
-        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.csv"))
-    )
-    return _cached_plan(str(directory), stamp, config.min_count, config.reproduce_published)
+    """The protected plan of the delivery in ``data_dir``."""
+    from coopstats.data import load_datasets
+
+    return plan_for(load_datasets(Path(data_dir)), config)

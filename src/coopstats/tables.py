@@ -24,8 +24,30 @@ from coopstats.disclosure import (
     protect,
 )
 from coopstats.formatting import HIDDEN, NIL, NOT_APPLICABLE, NOT_AVAILABLE
+from coopstats.sdc import MIME_TYPE
 
-__all__ = ["Table", "build_count_table", "symbol_note"]
+__all__ = ["ProtectedMarkdown", "Table", "build_count_table", "symbol_note"]
+
+
+class ProtectedMarkdown:
+    """Markdown text whose person counts come from the protected plan, with its metadata."""
+
+    def __init__(self, text: str, disclosure: dict | list | None = None) -> None:
+        self.data = text
+        self.disclosure = disclosure
+
+    def _repr_markdown_(self) -> str:
+        return self.data
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle: dict = {"text/markdown": self.data}
+        if self.disclosure is not None:
+            bundle[MIME_TYPE] = self.disclosure
+        return bundle
+
+    def __str__(self) -> str:
+        return self.data
+
 
 _MD_LEADING = frozenset(":-+*#>")
 _SHARE_NOTES = {
@@ -68,6 +90,14 @@ class Table:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     stamp: str | None = None
+    #: Disclosure metadata of the person-level figures shown (see :mod:`coopstats.sdc`).
+    disclosure: dict | list | None = None
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle: dict = {"text/html": self._repr_html_()}
+        if self.disclosure is not None:
+            bundle[MIME_TYPE] = self.disclosure
+        return bundle
 
     def footer_lines(self) -> list[str]:
         """Footer lines in order: population, source, notes (stamp not included)."""
