@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coopstats import dashboard, disclosure, fylke, modell
+from coopstats import dashboard, fylke, modell
 from coopstats.publish import prepare_dashboards
 from coopstats.render import export_html, parse_valuebox, render_fallback
 
@@ -36,15 +36,6 @@ def test_valuebox_is_the_dict_quarto_expects_and_reads_back():
     box = dashboard.valuebox("1\u00a0234", icon="people", color="success")
     assert box == {"icon": "people", "color": "success", "value": "1 234"}
     assert ast.literal_eval(repr(box)) == box  # what the cell prints is a plain literal
-
-
-def test_person_counts_follow_the_disclosure_rule():
-    config = disclosure.DisclosureConfig(min_count=5)
-    assert dashboard.person_count(0, config) == "-"
-    assert dashboard.person_count(3, config) == ":"
-    assert dashboard.person_count(26, config) == "26"
-    published = disclosure.DisclosureConfig(min_count=5, reproduce_published=True)
-    assert dashboard.person_count(3, published) == "3"
 
 
 def test_unit_value_boxes(oslo, innlandet):

@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from coopstats import disclosure
-from coopstats.formatting import HIDDEN, NIL, NOT_AVAILABLE, fmt_number
+from coopstats.formatting import NOT_AVAILABLE, fmt_number
 from coopstats.sdc import MIME_TYPE
 
 if TYPE_CHECKING:
@@ -65,15 +64,6 @@ def status_text(trials: list[Trial]) -> str:
         word = next(iter(counts))
         return word[:1].upper() + word[1:]
     return ", ".join(f"{n} {word}" for word, n in counts.items())
-
-
-def person_count(count: int, config: disclosure.DisclosureConfig) -> str:
-    """A count of persons as shown: ``-`` for 0, ``:`` when small, else Norwegian digits."""
-    if count == 0:
-        return NIL
-    if disclosure.is_small(count, config):
-        return HIDDEN
-    return fmt_number(count)
 
 
 # --------------------------------------------------------------------------- county

@@ -7,7 +7,7 @@ only calls these functions, so everything it shows is tested here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -60,7 +60,6 @@ class UnitPage:
     model_indicators: pd.DataFrame
     config: disclosure.DisclosureConfig
     period: tuple[date, date] | None = None
-    masks: disclosure.MaskRegistry = field(default_factory=disclosure.MaskRegistry)
 
 
 def parse_period(text: str | None) -> tuple[date, date] | None:

@@ -22,13 +22,12 @@ Table kinds
 
 Disclosure
 ----------
-Every table is protected as one *full* system, units × categories with margins, through
-:func:`coopstats.disclosure.protect`, whatever the page shows: the page for all participants
-shows the rows the report printed (units and Total, or Total only), a unit page shows that unit's
-row of the same protected system. So nothing hidden on one page can be recovered from another.
-Yes/no measures are protected as a yes/no table, so a small complement ("all but one") is hidden
-too. All tables share one :class:`~coopstats.disclosure.MaskRegistry` (population
-``deltakere:alle``), and :func:`build_tables` rebuilds until the mask no longer grows. With
+Every figure a table shows (shares, the N in row labels, missing-value and cleaning-rule counts,
+the population line) is an item of the build's one protected participant system,
+:mod:`coopstats.publication`: the plan covers every table for every unit and the total, so a
+page for all participants and a unit page show the same protected figures, and nothing hidden
+on one page can be recovered from another or from another breakdown. Each table carries the
+disclosure metadata of what it shows (:attr:`coopstats.tables.Table.disclosure`). With
 ``DisclosureConfig(reproduce_published=True)`` nothing is hidden and every table is stamped.
 """
 
@@ -45,7 +44,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coopstats.data import Datasets, load_datasets
-from coopstats.disclosure import DisclosureConfig, MaskRegistry, Protected, is_small
+from coopstats.disclosure import DisclosureConfig, is_small
 from coopstats.formatting import (
     HIDDEN,
     NIL,
@@ -372,26 +371,6 @@ class CleaningResult:
         """Rule id → number of persons touched."""
         return {r.rule.id: r.count for r in self.results}
 
-    def notes_for(
-        self,
-        variables: Iterable[str],
-        persons: Iterable[str] | None = None,
-        config: DisclosureConfig | None = None,
-    ) -> list[str]:
-        """Table notes for every rule touching one of ``variables``, with the count of persons.
-
-        ``persons`` limits the count to a subset (the persons a page shows).
-        """
-        wanted = set(variables)
-        keep = None if persons is None else set(persons)
-        notes = []
-        for r in self.results:
-            if not wanted & set(r.rule.variables):
-                continue
-            n = r.count if keep is None else len(keep & set(r.person_ids))
-            notes.append(rule_note(r.rule, n, config))
-        return notes
-
     def protected_notes(
         self, variables: Iterable[str], pop: Population, plan: Any
     ) -> tuple[list[str], list[Any]]:
@@ -440,32 +419,6 @@ def _rule_text(rule: CleaningRule, who: str) -> str:
 def _dash(lines: str) -> str:
     """Line ranges for readers: ``512-514`` -> ``512–514``."""
     return lines.replace("-", "\u2013")
-
-
-def count_text(count: int, config: DisclosureConfig | None = None) -> str:
-    """A person count for running text; a small count reads "færre enn N" under disclosure."""
-    if config is not None and is_small(count, config):
-        return f"færre enn {fmt_number(config.min_count)}"
-    return fmt_number(count)
-
-
-def rule_note(rule: CleaningRule, count: int, config: DisclosureConfig | None = None) -> str:
-    """The Norwegian table note for an applied rule: text, provenance and persons touched.
-
-    Under disclosure control (``config`` given, not reproducing) a count of 1 to
-    ``min_count - 1`` is written "færre enn N personer".
-    """
-    source = _SOURCE_NB.get(rule.provenance.source, rule.provenance.source)
-    number = count_text(count, config)
-    who = (
-        "ingen personer"
-        if count == 0
-        else f"{number} " + ("person" if number == "1" else "personer")
-    )
-    return (
-        f"Renseregel {rule.number} ({source}, L{_dash(rule.provenance.lines)}): {rule.text} "
-        f"Berørt: {who}."
-    )
 
 
 def _condition(frame: pd.DataFrame, column: str, expected: Any) -> pd.Series:
@@ -592,7 +545,6 @@ class Population:
     cleaning: CleaningResult
     config: DisclosureConfig
     defs: TableDefs
-    masks: MaskRegistry = field(default_factory=MaskRegistry)
     source_note: str = ""
     model_names: tuple[str, ...] = ()
     datasets: Datasets | None = None
@@ -767,7 +719,6 @@ class ParticipantTable:
 
     ``values`` holds the shown shares (0..1; NA where hidden or not applicable), same rows and
     columns as ``table.frame``. ``printed`` maps our column labels to the printed headers.
-    ``protected`` holds every protected system (full units × categories) by block key;
     ``cell_keys`` maps a shown column to ``(block key, column in that system)``, and
     ``row_groups`` a shown row label to the row in the systems.
     """
@@ -776,7 +727,6 @@ class ParticipantTable:
     table: Table
     values: pd.DataFrame
     printed: dict[str, str]
-    protected: dict[str, Protected]
     row_groups: dict[str, str]
     cell_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -799,20 +749,6 @@ def _shown_rows(pop: Population, spec: TableSpec) -> list[str]:
     if spec.breakdown == "county":
         return [g.label for g in pop.groups] + [TOTAL_LABEL]
     return [TOTAL_LABEL]
-
-
-def _n_text(pop: Population, n: int, margin_hidden: bool) -> str:
-    if margin_hidden or is_small(n, pop.config):
-        return HIDDEN
-    return fmt_number(n)
-
-
-def _share_value(p: Protected, row: str, col: str) -> float | None:
-    """The true share behind a visible share cell (for figures), else None."""
-    total = int(p.counts.loc[row, TOTAL_LABEL])
-    if total == 0:
-        return None
-    return float(Decimal(int(p.counts.loc[row, col])) / Decimal(total))
 
 
 #: Reader-facing names of raw participant columns used as table variables.
@@ -1016,7 +952,6 @@ class _TableBuilder:
             table=table,
             values=values,
             printed=self.printed,
-            protected={},
             row_groups=dict(zip(labels, shown, strict=True)),
             cell_keys=self.cell_keys,
         )
