@@ -362,7 +362,8 @@ def indicator_items(d: Any, trial: str) -> list[Item]:
     num, den = indicator_key(d, trial)
     if d.kind == "count" or den is None:
         return [Item(num)]
-    return [Item(num, "share", ((1, den),)), Item(den)]
+    # the 95 % interval beside a share gives its numerator exactly: published as a count too
+    return [Item(num, "share", ((1, den),)), Item(num), Item(den)]
 
 
 def summary_items(unit: str, codes: Mapping[str, Sequence[str]]) -> list[Item]:
