@@ -38,6 +38,69 @@ def test_valuebox_is_the_dict_quarto_expects_and_reads_back():
     assert ast.literal_eval(repr(box)) == box  # what the cell prints is a plain literal
 
 
+def _as_quarto_reads_it(printed: str) -> dict[str, str]:
+    """Quarto's dashboard filter (valuebox.lua): ``'key': `` -> ``key=``, then a Lua table.
+
+    Emulated for the flat string dicts value boxes print: every value must be one plain
+    single-quoted string without escapes, or the Lua table would read differently.
+    """
+    lua = re.sub(r"'([^']*?)': ", r"\1=", printed)  # Lua's lazy '-' is '*?'
+    pairs = re.findall(r"(\w+)='([^'\\\n]*)'", lua)
+    assert lua == "{" + ", ".join(f"{k}='{v}'" for k, v in pairs) + "}", lua
+    return dict(pairs)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, ".."),
+        (float("nan"), ".."),
+        ("", ".."),
+        ("1\u00a0234", "1 234"),
+        ("2\u202f500", "2 500"),
+        ("Kari's fylke", "Kari\u2019s fylke"),
+        ('«sitat» "x"', "«sitat» \u201dx\u201d"),
+        ("to\nlinjer", "to linjer"),
+        ("a\\b", "a/b"),
+        (12, "12"),
+    ],
+)
+def test_valuebox_shows_only_plain_value_text(value, shown):
+    box = dashboard.valuebox(value, icon="people")
+    assert box["value"] == shown
+    printed = repr(box)
+    assert ast.literal_eval(printed) == box  # the nbconvert fallback reads it back
+    assert _as_quarto_reads_it(printed) == box  # and so does Quarto
+
+
+def test_every_value_box_prints_plain_text(oslo, innlandet, vt_model):
+    boxes = [
+        f(page)
+        for page in (oslo, innlandet)
+        for f in (
+            dashboard.unit_trials,
+            dashboard.unit_status,
+            dashboard.unit_participants,
+            dashboard.unit_indicators,
+        )
+    ] + [
+        f(vt_model)
+        for f in (
+            dashboard.model_trials,
+            dashboard.model_core_elements,
+            dashboard.model_major_adaptations,
+            dashboard.model_status,
+        )
+    ]
+    for box in boxes:
+        assert set(box) == {"icon", "color", "value"}
+        assert all(isinstance(v, str) and v for v in box.values())
+        assert not re.search(r"None|nan|[{}\[\]]", box["value"]), box
+        # the printed form (text/plain) is what Quarto reads: plain value text only
+        printed = box._repr_mimebundle_()["text/plain"] if hasattr(box, "disclosure") else repr(box)
+        assert _as_quarto_reads_it(printed) == dict(box)
+
+
 def test_unit_value_boxes(oslo, innlandet):
     people = oslo.datasets.participants
     n_oslo = int((people["unit_id"] == "nav-oslo").sum())

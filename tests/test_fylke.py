@@ -120,3 +120,54 @@ def test_unit_without_trials_gets_pages_not_errors():
     fig = fylke.chain_figure(page)
     assert "ingen forsøk" in fig.axes[0].texts[0].get_text()
     assert len(fylke.indicator_table(page).frame) == 0
+
+
+def _html_cells(html_text: str) -> list[list[tuple[str, str]]]:
+    """Rows of (tag, text) cells of a coopstats table's HTML."""
+    from html.parser import HTMLParser
+
+    rows: list[list[tuple[str, str]]] = []
+
+    class Cells(HTMLParser):
+        cell: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                rows.append([])
+            elif tag in ("th", "td"):
+                self.cell = [tag]
+
+        def handle_endtag(self, tag):
+            if tag in ("th", "td") and self.cell is not None:
+                rows[-1].append((self.cell[0], "".join(self.cell[1:])))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    Cells().feed(html_text)
+    return rows
+
+
+def test_adaptations_show_model_and_core_element_in_named_columns(oslo):
+    table = fylke.adaptations(oslo)
+    head, *body = _html_cells(table._repr_html_())
+    assert head == [
+        ("th", "Modell"),
+        ("th", "Kjerneelement"),
+        ("th", "Tilpasning"),
+        ("th", "Beskrivelse"),
+    ]
+    model = oslo.registry.models[oslo.trials[0].model]
+    assert len(body) == len(model.core_elements)
+    for row, element in zip(body, model.core_elements, strict=True):
+        # model and core element are two row-header cells, never one run-together label
+        assert row[:2] == [("th", model.name), ("th", element.text)]
+        assert [tag for tag, _ in row[2:]] == ["td", "td"]
+
+
+def test_adaptations_without_trials_still_have_named_columns():
+    table = fylke.adaptations(fylke.load_page("nav-nordland", DEMO))
+    rows = _html_cells(table._repr_html_())
+    assert rows == [[("th", h) for h in ("Modell", "Kjerneelement", "Tilpasning", "Beskrivelse")]]

@@ -441,3 +441,34 @@ def test_copy_of_demo_data_is_independent(tmp_path: Path) -> None:
         modell.indicator_table(original).frame.loc["Anrop til veiledningstelefonen", column]
         != "ca. 60"
     )
+
+
+def test_fidelity_table_has_number_and_core_element_columns(pages) -> None:
+    from html.parser import HTMLParser
+
+    page = pages["veiledningstelefonen"]
+    table = modell.fidelity_table(page)
+    heads: list[tuple[str | None, str]] = []
+
+    class Heads(HTMLParser):
+        scope: str | None = None
+
+        def handle_starttag(self, tag, attrs):
+            self.scope = dict(attrs).get("scope") if tag == "th" else None
+
+        def handle_data(self, data):
+            if self.scope:
+                heads.append((self.scope, data))
+                self.scope = None
+
+    Heads().feed(table._repr_html_())
+    cols = [text for scope, text in heads if scope == "col"]
+    assert cols == [
+        "Nr.",
+        "Kjerneelement",
+        *(modell.trial_label(page.registry, t) for t in page.trials),
+    ]
+    rows = [text for scope, text in heads if scope == "row"]
+    first = page.model.core_elements[0]
+    assert rows[:2] == ["K1", modell._short(first.text, 90)]  # not "K1 <text>" in one cell
+    assert len(rows) == 2 * len(page.model.core_elements)

@@ -645,7 +645,9 @@ def test_notebook_is_clean_parametrised_and_labelled():
         if "#| label: fig-" in cell.source:
             assert "#| fig-cap: " in cell.source and "#| fig-alt: " in cell.source
     assert len(re.findall(r"^#\| label: fig-", source, flags=re.M)) >= 3
-    assert any(c.cell_type == "markdown" and "C7" in c.source for c in nb.cells)
+    assert any(
+        c.cell_type == "markdown" and "Introduksjonsstønad 2018–2023" in c.source for c in nb.cells
+    )
     assert json.loads(NOTEBOOK.read_text(encoding="utf-8"))["nbformat"] == 4
 
 

@@ -95,7 +95,8 @@ def test_rewrite_labels_suffixes_option_labels_ids_and_markdown_refs():
     assert nb.cells[0].source.startswith("#| label: tbl-indikatorer-nav-oslo\n")
     assert '#| tbl-cap: "Indikatorer"' in nb.cells[0].source
     assert nb.cells[0]["id"] == "tbl-indikatorer-nav-oslo"  # Quarto checks cell ids first
-    assert nb.cells[1].source.startswith("#| label: 'fig-trakt-nav-oslo'\n")
+    # re-serialised with a YAML dumper: plain where a plain scalar is valid
+    assert nb.cells[1].source.startswith("#| label: fig-trakt-nav-oslo\n")
     assert nb.cells[1]["id"] == "abc123"
     assert "#| label: tbl-not-an-option" in nb.cells[2].source  # not a cell option
     assert nb.cells[3].source == (
@@ -231,4 +232,43 @@ def test_prepare_dashboards_copies_only_dashboard_runs(tmp_path, registry):
     assert titles == {
         "dashbord-fylke-nav-oslo": "Dashbord: NAV Oslo",
         "dashbord-modell-x": "Dashbord: Veiledningstelefonen",
+    }
+
+
+# --------------------------------------------------------------------------- option quoting
+
+
+def test_quote_cell_options_makes_every_option_valid_yaml_and_keeps_the_rest():
+    from coopstats.publish import option_block, quote_cell_options
+
+    source = (
+        "#| label: fig-a\n"
+        '#| title: "Forsøk"\n'
+        "#| fig-alt: Rutenett: ingen tilpasning, mindre tilpasning\n"
+        "#| fig-cap: Tabell # 3\n"
+        "#| include: false\n"
+        "plot()\n"
+        "#| fig-alt: not: an option"
+    )
+    quoted = quote_cell_options(source)
+    assert quoted.split("\n")[:2] == ["#| label: fig-a", '#| title: "Forsøk"']  # valid: kept
+    assert "#| fig-alt: 'Rutenett: ingen tilpasning, mindre tilpasning'" in quoted
+    assert "#| fig-cap: 'Tabell # 3'" in quoted  # a plain scalar would lose "# 3"
+    assert quoted.endswith("plot()\n#| fig-alt: not: an option")  # code untouched
+    options = yaml.safe_load(option_block(quoted))
+    assert options["fig-alt"] == "Rutenett: ingen tilpasning, mindre tilpasning"
+    assert options["include"] is False
+    assert quote_cell_options(quoted) == quoted
+
+
+def test_prepared_copies_have_valid_options(tmp_path):
+    from coopstats.publish import option_block
+
+    nbs = tmp_path / "_build" / "notebooks"
+    _write(_notebook(_code("#| label: fig-x\n#| fig-alt: A: b\nf()")), nbs / "fylke-nav-oslo.ipynb")
+    (copy,) = prepare_embed_sources(tmp_path / "_build", tmp_path / "_build" / "embed")
+    cell = nbformat.read(copy, as_version=4).cells[0]
+    assert yaml.safe_load(option_block(cell.source)) == {
+        "label": "fig-x-nav-oslo",
+        "fig-alt": "A: b",
     }

@@ -312,7 +312,10 @@ def test_quarto_yml_has_the_required_keys(quarto_yml):
     assert (ROOT / quarto_yml["bibliography"]).is_file()
     assert quarto_yml["notebook-links"] is False
     formats = quarto_yml["format"]
-    assert set(formats) == {"html", "docx", "pdf"}
+    # HTML and Word by default; PDF (needs TeX) only in the `pdf` profile, rendered on request.
+    assert set(formats) == {"html", "docx"}
+    pdf_profile = yaml.safe_load(_text(ROOT / "_quarto-pdf.yml"))
+    assert set(pdf_profile["format"]) == {"pdf"}
     theme = formats["html"]["theme"]
     assert any((ROOT / t).is_file() for t in theme if t.endswith(".scss"))
 
@@ -360,22 +363,28 @@ def test_citations_are_in_the_bibliography():
 # --------------------------------------------------------------------------- Quarto
 
 
-@pytest.mark.quarto
-def test_quarto_renders_the_project(tmp_path):
-    """With Quarto installed: batch, render, and no unresolved cross-reference in the output."""
+@pytest.fixture(scope="module")
+def quarto_project(tmp_path_factory):
+    """The demo batch and a real `coopstats render` in a copy of the project (Quarto only).
+
+    Runs the demo batch (about 30 s on two cores) and the real render (about 30-50 s). Skips
+    when ``quarto`` is not on PATH (CI installs the offline kit first).
+    """
     quarto = shutil.which("quarto")
     if not quarto:
         pytest.skip("quarto is not on PATH")
+    tmp_path = tmp_path_factory.mktemp("quarto")
     import papermill as pm
 
     from coopstats.batch import build_run_matrix, run_batch
-    from coopstats.render import render
 
     project = tmp_path / "project"
     shutil.copytree(
         ROOT,
         project,
-        ignore=shutil.ignore_patterns(".venv", ".git", "_build", "_site", ".quarto", "dashboards"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "_build", "_site", ".quarto", "dashboards", "tests", "benchmarks"
+        ),
     )
     run_batch(build_run_matrix(project, DEMO), progress=False)
     out = project / "_build" / "notebooks"
@@ -399,11 +408,99 @@ def test_quarto_renders_the_project(tmp_path):
             cwd=str(project / "notebooks"),
             progress_bar=False,
         )
-    render(project, quarto=quarto)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from coopstats.render import render; print(render(Path(sys.argv[1]), "
+         "quarto=sys.argv[2]))", str(project), quarto],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return project, done.stdout + done.stderr
+
+
+@pytest.mark.quarto
+def test_quarto_renders_the_project(quarto_project):
+    """With Quarto installed: reports in HTML and Word, every dashboard, no unresolved ?@."""
+    project, output = quarto_project
+    message = output
+    assert "Rendered the site" in message
+    assert "Unable to resolve crossref" not in output, output[-3000:]
     site = project / "_site"
+    assert (site / "index.html").is_file()
     for doc in REPORTS:
         page = (site / "reports" / doc.with_suffix(".html").name).read_text(encoding="utf-8")
         assert "?@" not in page, f"unresolved cross-reference in {doc.name}"
-        assert (site / "reports" / doc.with_suffix(".docx").name).is_file()
-    for stem in qs.dashboard_stems(registry):
+        docx = site / "reports" / doc.with_suffix(".docx").name
+        assert docx.is_file() and docx.stat().st_size > 10_000, docx.name
+        assert not (site / "reports" / doc.with_suffix(".pdf").name).exists()  # PDF on request
+    for stem in qs.dashboard_stems(load_registry()):
         assert (site / "dashboards" / f"{stem}.html").is_file()
+
+
+@pytest.mark.quarto
+def test_quarto_site_has_no_serious_accessibility_violations(quarto_project):
+    """Every rendered page in headless Chromium with axe-core, WCAG 2.1 A/AA, 1280 and 390 px:
+    no serious or critical violation (skips without Chromium or the Node modules)."""
+    from browser_support import axe_violations, browser_tools
+
+    if browser_tools() is None:
+        pytest.skip("chromium or axe-core not installed")
+    site = quarto_project[0] / "_site"
+    pages = sorted(
+        str(p.relative_to(site)) for p in site.rglob("*.html") if "site_libs" not in p.parts
+    )
+    assert "index.html" in pages and len(pages) >= 4 + len(qs.dashboard_stems(load_registry()))
+    found = axe_violations(site, pages)
+    assert found == {}, found
+
+
+def _html_captions(page: str) -> list[str]:
+    """Numbered table and figure captions of a Quarto HTML page ("Tabell 3: …")."""
+    import html as html_mod
+
+    text = html_mod.unescape(re.sub(r"<[^>]+>", " ", page)).replace("\xa0", " ")
+    text = re.sub(r"\s+", " ", text)
+    return sorted(set(re.findall(r"((?:Tabell|Figur) \d+(?:\.\d+)*):", text)))
+
+
+def _docx_text(document) -> str:
+    """All text of a Word document, table cells and tables nested in cells included."""
+    parts = [p.text for p in document.paragraphs]
+
+    def cells(tables) -> None:
+        for t in tables:
+            for row in t.rows:
+                for c in row.cells:
+                    parts.append(c.text)
+                    cells(c.tables)
+
+    cells(document.tables)
+    return re.sub(r"\s+", " ", " ".join(parts).replace("\xa0", " "))
+
+
+@pytest.mark.quarto
+def test_word_reports_carry_every_table_and_figure_with_its_caption(quarto_project):
+    """python-docx: every numbered table and figure of a report's HTML is in its Word file
+    with the same caption number, and the Word file has as many tables as the HTML."""
+    docx = pytest.importorskip("docx")
+    site = quarto_project[0] / "_site" / "reports"
+    checked = 0
+    for doc in REPORTS:
+        page = (site / doc.with_suffix(".html").name).read_text(encoding="utf-8")
+        wanted = _html_captions(page)
+        document = docx.Document(str(site / doc.with_suffix(".docx").name))
+        paragraphs = _docx_text(document)
+        missing = [c for c in wanted if c not in paragraphs]
+        assert not missing, (doc.name, missing)
+        checked += len(wanted)
+        # every data table of the HTML is a real table in Word (Quarto nests it in the
+        # caption's layout table)
+        n_html = len(re.findall(r'<table[^>]*class="[^"]*coopstats-table', page))
+
+        def count(tables) -> int:
+            return sum(
+                1 + sum(count(c.tables) for row in t.rows for c in row.cells) for t in tables
+            )
+
+        assert count(document.tables) >= n_html > 0 or n_html == 0, doc.name
+    assert checked > 10  # the reports do number their tables and figures

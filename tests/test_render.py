@@ -105,3 +105,94 @@ def test_cli_reports_a_failing_quarto_render(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(root)
     assert cli.main(["render"]) == 1
     assert "`quarto render` failed with exit code 3" in capsys.readouterr().err
+
+
+def _fake_quarto(tmp_path: Path, pdf_exit: int) -> Path:
+    """A ``quarto`` that logs its arguments, writes HTML/Word, and exits ``pdf_exit`` on PDF."""
+    import stat
+
+    fake = tmp_path / "bin" / "quarto"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text(
+        "#!/bin/sh\n"
+        'echo "$@" >> "$PWD/quarto-calls.log"\n'
+        'case "$*" in\n'
+        f'  *"--to pdf"*) touch reports/r.tex; mkdir -p reports/r_files; exit {pdf_exit} ;;\n'
+        "esac\n"
+        "mkdir -p _site/reports\n"
+        "touch _site/index.html _site/reports/r.html _site/reports/r.docx\n",
+        encoding="utf-8",
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    return fake
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "reports").mkdir(parents=True)
+    (root / "reports" / "r.qmd").write_text("---\ntitle: R\n---\n", encoding="utf-8")
+    _executed_notebook(root / "_build" / "notebooks" / "fylke-a.ipynb", "NAV Alfa")
+    return root
+
+
+def test_quarto_renders_html_and_word_by_default_and_pdf_only_when_asked(tmp_path):
+    from coopstats.render import quarto_commands
+
+    root = _project(tmp_path)
+    fake = _fake_quarto(tmp_path, pdf_exit=0)
+    message = render(root, quarto=str(fake))
+    assert (root / "quarto-calls.log").read_text().splitlines() == ["render"]
+    assert "coopstats render --pdf" in message
+    render(root, quarto=str(fake), pdf=True)
+    calls = (root / "quarto-calls.log").read_text().splitlines()
+    # PDF is a separate, later call, after the site (HTML and Word) is written.
+    assert calls[1:] == ["render", "render reports --profile pdf --to pdf"]
+    assert quarto_commands("q") == [["q", "render"]]
+
+
+def test_a_failing_pdf_keeps_html_and_word_and_says_what_is_missing(tmp_path, monkeypatch):
+    from coopstats import render as render_module
+    from coopstats.render import PdfRenderError
+
+    monkeypatch.setattr(render_module, "tex_available", lambda: False)
+    root = _project(tmp_path)
+    fake = _fake_quarto(tmp_path, pdf_exit=1)
+    with pytest.raises(PdfRenderError) as info:
+        render(root, quarto=str(fake), pdf=True)
+    message = str(info.value)
+    assert "quarto install tinytex" in message and "texlive" in message
+    assert "HTML and Word files are kept" in message
+    for name in ("index.html", "reports/r.html", "reports/r.docx"):
+        assert (root / "_site" / name).is_file()
+    # LaTeX leftovers of the failed PDF are removed from the sources.
+    assert sorted(p.name for p in (root / "reports").iterdir()) == ["r.qmd"]
+
+
+def test_cli_render_pdf_failure_exits_1_with_the_tex_hint(tmp_path, monkeypatch, capsys):
+    import os
+
+    from coopstats import cli
+    from coopstats import render as render_module
+
+    monkeypatch.setattr(render_module, "tex_available", lambda: False)
+    root = _project(tmp_path)
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "fylke.ipynb").write_text("{}", encoding="utf-8")
+    fake = _fake_quarto(tmp_path, pdf_exit=1)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(root)
+    assert cli.main(["render", "--pdf"]) == 1
+    err = capsys.readouterr().err
+    assert "quarto install tinytex" in err
+    assert (root / "_site" / "reports" / "r.docx").is_file()
+
+
+def test_quarto_gets_this_python_for_notebooks(monkeypatch):
+    import sys
+
+    from coopstats.render import quarto_env
+
+    monkeypatch.delenv("QUARTO_PYTHON", raising=False)
+    assert quarto_env()["QUARTO_PYTHON"] == sys.executable
+    monkeypatch.setenv("QUARTO_PYTHON", "/opt/python")
+    assert quarto_env()["QUARTO_PYTHON"] == "/opt/python"

@@ -20,13 +20,18 @@ class _Collect(HTMLParser):
         self.stack: list[str] = []
         self.text: dict[str, list[str]] = {}
         self.classes: list[tuple[str, str]] = []
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
 
     def handle_starttag(self, tag, attrs):
         if tag != "br":
             self.stack.append(tag)
+        self.elements.append((tag, dict(attrs)))
         for name, value in attrs:
             if name == "class":
                 self.classes.append((tag, value))
+
+    def attrs(self, tag: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.elements if t == tag]
 
     def handle_endtag(self, tag):
         assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
@@ -60,11 +65,12 @@ def table() -> Table:
     )
 
 
-def test_html_has_caption_header_cells_and_footer(table):
+def test_html_has_header_cells_and_footer_and_no_visible_caption(table):
     out = table._repr_html_()
-    assert out.startswith('<table class="coopstats-table">')
     parsed = parse(out)
-    assert parsed.text["caption"] == ["Deltakere <per> fylke"]  # escaped in source, text intact
+    # Quarto (tbl-cap), a dashboard card (title) or the fallback's caption line gives the
+    # caption: the table must not add a second one.
+    assert "caption" not in parsed.text and "<caption" not in out
     assert parsed.text["th"] == ["Fylke", "Antall", "Andel", "Oslo", "Vestland"]
     assert parsed.text["td"] == ["12", "40 %", "<b>5</b>", "A & B"]
     assert ("p", "coopstats-table-notes") in parsed.classes
@@ -77,6 +83,87 @@ def test_html_has_caption_header_cells_and_footer(table):
     assert parsed.text["strong"] == ["Gjengir publiserte tall"]
 
 
+def test_html_title_is_the_accessible_name_of_table_and_region(table):
+    parsed = parse(table._repr_html_())
+    assert [t["aria-label"] for t in parsed.attrs("table")] == ["Deltakere <per> fylke"]
+    wraps = [d for d in parsed.attrs("div") if d.get("class") == "coopstats-table-wrap"]
+    assert len(wraps) == 1
+    assert wraps[0]["aria-label"] == "Deltakere <per> fylke"  # escaped in source, text intact
+
+
+def test_html_wraps_the_table_in_a_focusable_scroll_region(table):
+    out = table._repr_html_()
+    assert out.startswith('<div class="coopstats-table-wrap" tabindex="0" role="region"')
+    parsed = parse(out)
+    tags = [tag for tag, _ in parsed.elements]
+    assert tags[:2] == ["div", "table"]  # the table sits directly in the region
+    wrap = parsed.attrs("div")[0]
+    assert (wrap["tabindex"], wrap["role"]) == ("0", "region")
+    assert "overflow-x: auto" in wrap["style"]  # scrolls without the stylesheet too
+    # the notes stay outside the scroll region, so they wrap with the page
+    assert out.index("</div>") < out.index('<p class="coopstats-table-notes">')
+
+
+def test_html_caption_only_when_asked(table):
+    table.show_caption = True
+    parsed = parse(table._repr_html_())
+    assert parsed.text["caption"] == ["Deltakere <per> fylke"]
+    assert table._repr_html_().count("<caption") == 1
+
+
+def test_html_header_cells_have_scope(table):
+    parsed = parse(table._repr_html_())
+    scopes = [(a.get("scope")) for a in parsed.attrs("th")]
+    assert scopes == ["col", "col", "col", "row", "row"]
+    # every body row starts with its row header, then data cells
+    body = table._repr_html_().split("<tbody>")[1]
+    assert all(
+        row.startswith('<tr><th scope="row"') for row in body.split("\n") if row.startswith("<tr>")
+    )
+
+
+def test_html_aligns_text_left_and_numbers_right():
+    frame = pd.DataFrame(
+        {
+            "Antall": ["1\u00a0234", ":", "-"],
+            "Andel": ["ca. 40\u00a0%", "12–45\u00a0%", ".."],
+            "Merknad": ["x", "", "y"],
+            "Mål": ["–", "", "–"],  # only placeholders: text, left
+            "Alder": ["45 år", ".", "–"],
+        },
+        index=pd.Index(["Oslo", "Vestland", "I alt"], name="Fylke"),
+    )
+    parsed = parse(Table(title="T", frame=frame)._repr_html_())
+    left = ("coopstats-text", "text-align: left")
+    right = ("coopstats-num", "text-align: right")
+    expected = [left, right, right, left, left, right]
+    heads = [(a["class"], a["style"]) for a in parsed.attrs("th") if a["scope"] == "col"]
+    assert heads == expected  # a header is aligned with its column
+    rows = [a for a in parsed.attrs("th") if a["scope"] == "row"]
+    assert {(a["class"], a["style"]) for a in rows} == {left}
+    cells = [(a["class"], a["style"]) for a in parsed.attrs("td")]
+    assert cells == expected[1:] * 3
+
+
+def test_multiindex_levels_get_their_own_named_columns():
+    index = pd.MultiIndex.from_tuples(
+        [("Modell A", "Element 1"), ("Modell A", "Element 2")], names=["Modell", "Kjerneelement"]
+    )
+    t = Table(title="T", frame=pd.DataFrame({"Tilpasning": ["Ingen", "Mindre"]}, index=index))
+    parsed = parse(t._repr_html_())
+    assert parsed.text["th"] == [
+        "Modell", "Kjerneelement", "Tilpasning",
+        "Modell A", "Element 1", "Modell A", "Element 2",
+    ]  # fmt: skip
+    assert [a["scope"] for a in parsed.attrs("th")] == ["col"] * 3 + ["row"] * 4
+    assert "Modell A Element 1" not in t._repr_html_()
+    assert t.to_markdown().splitlines()[2:5] == [
+        "| Modell | Kjerneelement | Tilpasning |",
+        "|:---|:---|:---|",
+        "| Modell A | Element 1 | Ingen |",
+    ]
+
+
 def test_html_escapes_markup(table):
     out = table._repr_html_()
     assert "<b>" not in out
@@ -87,7 +174,8 @@ def test_html_escapes_markup(table):
 
 def test_html_structure_order(table):
     out = table._repr_html_()
-    positions = [out.index(tag) for tag in ("<caption>", "<thead>", "<tbody>", "</table>", "<p ")]
+    tags = ("<div ", "<table ", "<thead>", "<tbody>", "</table>", "</div>", "<p ")
+    positions = [out.index(tag) for tag in tags]
     assert positions == sorted(positions)
 
 
@@ -224,4 +312,5 @@ def test_numeric_columns_are_right_aligned():
     table = Table(title="T", frame=frame)
     assert table.to_markdown().splitlines()[3] == "|:---|---:|---:|:---|"
     html_out = table._repr_html_()
-    assert html_out.count('style="text-align: right"') == 4
+    # two numeric columns: their headers and two cells each
+    assert html_out.count('class="coopstats-num" style="text-align: right"') == 6

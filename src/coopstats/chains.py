@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from coopstats.registry import ResultChain
+from coopstats.sources import cite_provenance
 from coopstats.style import PALETTE, TEXT_COLOUR, apply_house_style
 
 __all__ = ["chain_alt_text", "chain_to_frame", "draw_result_chain"]
@@ -59,9 +60,7 @@ def _footer_lines(chain: ResultChain, width: int, show_notes: bool) -> list[tupl
         note = f"Merk: Rekonstruert resultatkjede. {chain.note or ''}".strip()
         rows.append((_wrap(note, width), False))
     if chain.provenance is not None:
-        src = chain.provenance
-        lines = f", linje {src.lines.replace('-', '–')}" if src.lines else ""
-        rows.append((f"Kilde: {src.source}{lines}", False))
+        rows.append((_wrap(f"Kilde: {cite_provenance(chain.provenance)}", width * 3), False))
     return rows
 
 

@@ -81,13 +81,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from coopstats.batch import project_root
-    from coopstats.render import render
+    from coopstats.render import PdfRenderError, render
 
     try:
-        message = render(project_root(), use_quarto=not args.no_quarto)
+        message = render(
+            project_root(), use_quarto=not args.no_quarto, pdf=getattr(args, "pdf", False)
+        )
     except FileNotFoundError as exc:
         print(f"coopstats render: {exc}", file=sys.stderr)
         return 2
+    except PdfRenderError as exc:
+        print(f"coopstats render: {exc}", file=sys.stderr)
+        return 1
     except subprocess.CalledProcessError as exc:
         print(
             f"coopstats render: `quarto render` failed with exit code {exc.returncode}; "
@@ -219,8 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--no-quarto", action="store_true", help="use the nbconvert fallback even with Quarto"
         )
+        p.add_argument(
+            "--pdf",
+            action="store_true",
+            help="also render the reports to PDF (needs TeX), after HTML and Word",
+        )
 
-    p = sub.add_parser("render", help="render with Quarto, or nbconvert HTML into _site/")
+    p = sub.add_parser(
+        "render", help="render with Quarto (HTML, Word; --pdf), or nbconvert HTML into _site/"
+    )
     add_render_options(p)
     p.set_defaults(func=_cmd_render)
 

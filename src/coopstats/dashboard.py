@@ -49,10 +49,29 @@ class ProtectedValueBox(dict):
         return {"text/plain": repr(dict(self)), MIME_TYPE: self.disclosure}
 
 
+def value_text(value: object) -> str:
+    """The text a value box shows: one line, plain spaces, never a Python literal.
+
+    Quarto reads the printed dict back (its Lua filter turns ``'key': `` into ``key=``) and the
+    nbconvert fallback with :func:`ast.literal_eval`, so the text must print as one plain
+    single-quoted string: no line breaks or backslash escapes (non-breaking spaces become
+    spaces, straight apostrophes typographic ones). ``None`` and NaN show as ``..`` (not
+    available), never as ``None`` or ``nan``.
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return NOT_AVAILABLE
+    text = " ".join(str(value).replace("\u00a0", " ").replace("\u202f", " ").split())
+    text = text.replace("'", "\u2019").replace('"', "\u201d").replace("\\", "/")
+    return text or NOT_AVAILABLE
+
+
 def valuebox(value: object, *, icon: str, color: str = "primary") -> dict[str, str]:
-    """The dict a Quarto dashboard value-box cell prints (``icon`` is a Bootstrap icon name)."""
-    text = str(value).replace("\u00a0", " ").replace("\u202f", " ")
-    return {"icon": icon, "color": color, "value": text}
+    """The dict a Quarto dashboard value-box cell prints (``icon`` is a Bootstrap icon name).
+
+    Only ``value`` is shown as text; ``icon`` and ``color`` are read by Quarto (colours: the
+    theme aliases of ``styles/coopstats.scss``, each with a text colour of contrast >= 4.5:1).
+    """
+    return {"icon": icon, "color": color, "value": value_text(value)}
 
 
 def status_text(trials: list[Trial]) -> str:

@@ -137,7 +137,7 @@ def trial_overview(page: UnitPage) -> tables.Table:
         return tables.Table(
             title=f"Forsøk i {page.unit.name}",
             frame=pd.DataFrame({"Merknad": ["Enheten har ingen forsøk i registeret."]}),
-            source="coopstats-registeret (registry_data/trials.yaml)",
+            source="Prosjektets forsøksregister, bygd på evalueringens rapporter",
         )
     rows = []
     for t in page.trials:
@@ -155,7 +155,7 @@ def trial_overview(page: UnitPage) -> tables.Table:
     return tables.Table(
         title=f"Forsøk i {page.unit.name}",
         population="Alle forsøk i enheten",
-        source="coopstats-registeret (registry_data/trials.yaml)",
+        source="Prosjektets forsøksregister, bygd på evalueringens rapporter",
         notes=[],
         frame=frame,
     )
@@ -181,8 +181,14 @@ def adaptations(page: UnitPage) -> tables.Table:
     return tables.Table(
         title="Lokale tilpasninger per kjerneelement",
         population="Alle forsøk i enheten",
-        source="Statusrapport og delrapport (se proveniens i registeret)",
-        notes=["Mindre/større: evaluators' grading of the deviation from the core element."],
+        source=(
+            "Evaluatorenes vurdering i første statusrapport (ideas2evidence og Proba "
+            "samfunnsanalyse 2026) og delrapport 1 (ideas2evidence 2024)"
+        ),
+        notes=[
+            "Mindre/større = evaluatorenes vurdering av hvor mye forsøket avviker fra "
+            "kjerneelementet."
+        ],
         frame=frame.set_index(["Modell", "Kjerneelement"]),
     )
 
@@ -257,8 +263,9 @@ def indicator_table(page: UnitPage) -> tables.Table:
     frame = frame.reset_index(drop=True)
     return tables.Table(
         title=f"Indikatorer for {page.unit.name}",
-        population="Se populasjon per indikator i indikatordefinisjonene",
-        source="Fylkenes rapportering (aktivitetslogg) og registerdata (deltakere)",
+        population="Varierer per indikator: hendelser i fylkenes aktivitetslogg eller "
+        "deltakere i forsøkene",
+        source=f"Fylkenes rapportering (aktivitetslogg) og registerdata (deltakere); {plan.source}",
         notes=[
             "ca. = omtrentlig tall slik fylket rapporterte det; .. = ikke rapportert; "
             ": = skjult av personvernhensyn "
@@ -295,7 +302,14 @@ def funnel_figure(page: UnitPage) -> Figure:
     if frame.empty:
         fig, ax = plt.subplots(figsize=(7, 1.2))
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "Enheten har ikke rapportert en rekrutteringstrakt.", ha="center")
+        ax.text(
+            0.5,
+            0.5,
+            f"{page.unit.name} har ikke rapportert en rekrutteringstrakt.\n"
+            "Derfor vises ingen stolper her.",
+            ha="center",
+            va="center",
+        )
         plt.close(fig)
         return fig
     labels = dict(FUNNEL_STEPS)

@@ -38,7 +38,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from coopstats import disclosure, publication, tables
+from coopstats import disclosure, publication, sources, tables
 from coopstats.data import Datasets, load_datasets
 from coopstats.formatting import NIL, fmt_number
 from coopstats.indicators import compute_indicators, indicator_table_frame, load_indicators
@@ -763,8 +763,7 @@ def load_page(
 
 
 def _source_note(provenance: Provenance) -> str:
-    lines = f", linje {provenance.lines.replace('-', '–')}" if provenance.lines else ""
-    return f"{provenance.source}{lines}"
+    return sources.cite_provenance(provenance)
 
 
 def learning_point_table(page: LearningPage) -> tables.Table:
@@ -775,7 +774,7 @@ def learning_point_table(page: LearningPage) -> tables.Table:
         title="Læringspunkter og fylkene de bygger på",
         frame=matrix,
         population=f"Læringspunktene i statusrapporten, N = {len(page.points.learning_points)}",
-        source=f"Statusrapporten kapittel 5 ({_source_note(page.points.provenance)})",
+        source=_source_note(page.points.provenance),
         notes=[
             f"Cellene viser hva slags belegg fylket gir for læringspunktet ({kinds}).",
             "I parentes: positiv = fylket gjorde grepet, og det virket; negativ = fylket manglet "
@@ -906,7 +905,7 @@ def local_codes_table(page: LearningPage) -> tables.Table:
         title="Lokale koder i kodeverket",
         frame=frame,
         population=f"Lokale koder, N = {fmt_number(len(frame))}",
-        source=f"{CODING_FRAME_FILE} (origin: local)",
+        source="Prosjektets kodeverk: koder lagt til kodeverket fra rapport 17/2022",
         notes=["Utsagn = antall kodede utsagn i datagrunnlaget med koden; - = ingen."],
     )
 
@@ -920,15 +919,16 @@ def driver_barrier_table(page: LearningPage) -> tables.Table:
         title="Drivere og barrierer etter fase, faktor og fylke",
         frame=matrix,
         population=f"Kodede utsagn, N = {fmt_number(len(page.segments))}",
-        source="Kodede utsagn (segments.csv) fra statusrapporten og delrapport 1, "
-        f"kodet etter kodeverket i {CODING_FRAME_FILE} (seed 001 kapittel 3–7)",
+        source="Kodede utsagn fra statusrapporten og delrapport 1 i datagrunnlag "
+        f"{Path(page.datasets.directory).name}, kodet etter "
+        f"kodeverket i {sources.cite('seed-001')}, kapittel 3–7",
         notes=[
             "Tall = antall kodede utsagn: drivere / barrierer. - = ingen utsagn.",
             "Tallene er utsagn, ikke personer eller fylker, og er ikke et mål på styrke.",
-            f"{fmt_number(n_local)} utsagn er kodet med lokale koder som seed 001 ikke har "
-            "(se kodeverket).",
-            "Faktor for fase 2–6 og for barrierer er tildelt av evaluatorene (seed 001 bruker "
-            "faktortypene eksplisitt bare for styring og koordinering).",
+            f"{fmt_number(n_local)} utsagn er kodet med lokale koder som ikke finnes i "
+            "rapport 17/2022 (se tabellen over lokale koder).",
+            "Faktor for fase 2–6 og for barrierer er tildelt av evaluatorene (rapport 17/2022 "
+            "bruker faktortypene eksplisitt bare for styring og koordinering).",
         ],
     )
 
@@ -1022,7 +1022,8 @@ def fidelity_results_table(page: LearningPage) -> tables.Table:
         title="Trofasthet mot kjerneelementene og resultater per forsøk",
         frame=shown,
         population=f"Alle forsøk i registeret, N = {fmt_number(len(frame))}",
-        source="Registeret (tilpasninger) og indikatorene beregnet fra datagrunnlaget",
+        source="Evaluatorenes gradering av tilpasningene og indikatorer beregnet fra "
+        f"datagrunnlag {Path(page.datasets.directory).name}",
         notes=[
             "Ingen/Mindre/Større = antall kjerneelementer med ingen, mindre eller større "
             "tilpasning; Ikke vurdert = elementer statusrapporten ikke omtaler.",

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from coopstats import disclosure, publication, tables
+from coopstats import disclosure, publication, sources, tables
 from coopstats.chains import draw_result_chain
 from coopstats.data import Datasets, load_datasets
 from coopstats.formatting import NOT_APPLICABLE, fmt_number
@@ -333,15 +333,20 @@ def core_elements(page: ModelPage) -> tables.Table:
     rows = []
     for label, element in zip(_element_labels(page.model), page.model.core_elements, strict=True):
         src = element.provenance
-        lines = f", linje {src.lines.replace('-', '–')}" if src.lines else ""
-        rows.append({"Nr.": label, "Kjerneelement": element.text, "Kilde": f"{src.source}{lines}"})
+        rows.append(
+            {"Nr.": label, "Kjerneelement": element.text, "Kilde": sources.cite_provenance(src)}
+        )
     frame = pd.DataFrame(rows, columns=["Nr.", "Kjerneelement", "Kilde"]).set_index("Nr.")
+    used = [e.provenance.source for e in page.model.core_elements]
     return tables.Table(
         title=f"Kjerneelementer i {page.model.name}",
         frame=frame,
         population="Modellen slik den er beskrevet av moderfylket eller oppdragsgiver",
-        source="coopstats-registeret (registry_data/models.yaml)",
-        notes=["Kilde viser til seed-dokument og linjenummer."],
+        source="Modellbeskrivelsene i evalueringens rapporter, samlet i prosjektets modellregister",
+        notes=[
+            "Kilde = dokumentet og avsnittet som beskriver kjerneelementet.",
+            *sources.reference_list(used),
+        ],
     )
 
 
@@ -394,7 +399,7 @@ def trials_table(page: ModelPage) -> tables.Table | Markdown:
         title=f"Forsøkene med {model.name} side om side",
         frame=frame,
         population=f"Alle forsøk med modellen, N = {fmt_number(len(page.trials))}",
-        source="coopstats-registeret (registry_data/trials.yaml)",
+        source="Prosjektets forsøksregister, bygd på evalueringens rapporter",
         notes=notes,
     )
 
@@ -426,14 +431,15 @@ def fidelity_table(page: ModelPage) -> tables.Table | Markdown:
     shown = grades.map(lambda g: GRADE_LABELS[g])
     texts = {c.id: c.text for c in page.model.core_elements}
     labels = grades.attrs["labels"]
-    shown.index = pd.Index(
-        [f"{labels[i]} {_short(texts[i], 90)}" for i in grades.index], name="Kjerneelement"
+    # Number and core element in their own named columns (row headers), not run together.
+    shown.index = pd.MultiIndex.from_tuples(
+        [(labels[i], _short(texts[i], 90)) for i in grades.index], names=["Nr.", "Kjerneelement"]
     )
     return tables.Table(
         title=f"Trofasthet mot kjerneelementene i {page.model.name}",
         frame=shown,
         population="Alle forsøk med modellen",
-        source="Evaluatorenes gradering i registeret (registry_data/trials.yaml)",
+        source="Evaluatorenes gradering, samlet i prosjektets forsøksregister",
         notes=[
             "Mindre tilpasning = elementet er beholdt med lokale justeringer; større tilpasning = "
             "elementet er byttet ut eller endret vesentlig.",
@@ -829,8 +835,9 @@ def indicator_table(page: ModelPage) -> tables.Table | Markdown:
     return tables.Table(
         title=f"Indikatorer mot måltall – {page.model.name}",
         frame=frame,
-        population="Se populasjon per indikator i indikatordefinisjonene",
-        source="Fylkenes rapportering (aktivitetslogg) og registerdata (deltakere)",
+        population="Varierer per indikator: hendelser i fylkenes aktivitetslogg eller "
+        "deltakere i forsøkene",
+        source=f"Fylkenes rapportering (aktivitetslogg) og registerdata (deltakere); {plan.source}",
         notes=[
             "ca. = omtrentlig tall slik fylket rapporterte det; .. = ikke rapportert; "
             ". = ikke definert for forsøket; : = skjult av personvernhensyn "

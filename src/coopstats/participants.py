@@ -55,6 +55,7 @@ from coopstats.formatting import (
 )
 from coopstats.registry import Registry, load_registry
 from coopstats.sdc import make_key
+from coopstats.sources import cite
 from coopstats.tables import ProtectedMarkdown, Table, symbol_note
 from coopstats.yamlio import format_validation, read_mapping
 
@@ -93,8 +94,6 @@ ALL_SCOPE = "alle"
 TOTAL_LABEL = "Total"
 #: One population (and one mask) for all participant tables, whatever page shows them.
 POPULATION_ID = "deltakere:alle"
-
-_SOURCE_NB = {"seed-003": "delrapport 1"}
 
 
 class DefinitionError(ValueError):
@@ -409,16 +408,8 @@ def _rule_item(pop: Population, rule: CleaningRule) -> Any:
 
 
 def _rule_text(rule: CleaningRule, who: str) -> str:
-    source = _SOURCE_NB.get(rule.provenance.source, rule.provenance.source)
-    return (
-        f"Renseregel {rule.number} ({source}, L{_dash(rule.provenance.lines)}): {rule.text} "
-        f"Berørt: {who}."
-    )
-
-
-def _dash(lines: str) -> str:
-    """Line ranges for readers: ``512-514`` -> ``512–514``."""
-    return lines.replace("-", "\u2013")
+    source = cite(rule.provenance.source, rule.provenance.lines, inline=True)
+    return f"Renseregel {rule.number} ({source}): {rule.text} Berørt: {who}."
 
 
 def _condition(frame: pd.DataFrame, column: str, expected: Any) -> pd.Series:
@@ -933,8 +924,8 @@ class _TableBuilder:
         self.items += rule_items
         notes += _symbol_notes(pop, frame, self.plan)
         notes.append(
-            f"Tilsvarer tabell {spec.number} i delrapport 1 (ideas2evidence), "
-            f"L{_dash(spec.provenance.lines)}."
+            f"Tilsvarer tabell {spec.number} i "
+            f"{cite(spec.provenance.source, spec.provenance.lines)}."
         )
         population, pop_items = _population_text(pop)
         self.items += pop_items
@@ -1140,12 +1131,11 @@ class ParticipantReport:
         """The cleaning rules with the number of persons each touched on this page."""
         rows = []
         for r in self.population.cleaning.results:
-            src = _SOURCE_NB.get(r.rule.provenance.source, r.rule.provenance.source)
             rows.append(
                 {
                     "Regel": f"{r.rule.number}. {r.rule.title}",
                     "Hva gjøres": r.rule.text,
-                    "Kilde": f"{src}, L{_dash(r.rule.provenance.lines)}",
+                    "Kilde": cite(r.rule.provenance.source, r.rule.provenance.lines),
                     "Berørte personer": self._rule_count(r.rule),
                 }
             )
@@ -1155,7 +1145,8 @@ class ParticipantReport:
             title="Renseregler brukt i deltakertabellene",
             frame=frame,
             population=population,
-            source="Delrapport 1 (seed 003), L512–522; definitions/cleaning_rules.yaml",
+            source=f"Reglene: {cite('seed-003', '512-522')}; antall berørte: "
+            f"{self.population.source_note}",
             notes=[
                 "Antall berørte personer gjelder deltakerne på denne siden. Hver tabell som "
                 "bruker en variabel en regel endrer, har en note med antallet."

@@ -79,6 +79,77 @@ def embed_label(notebook_stem: str, label: str) -> str:
     return f"{label}-{slug}" if slug else label
 
 
+#: One Quarto cell option line: ``#| key: value`` (value may be empty).
+_OPTION_LINE = re.compile(r"^#\|\s?(?P<key>[A-Za-z][\w-]*)\s*:(?:\s+(?P<value>.*?))?\s*$")
+
+
+def dump_cell_option(key: str, value: object) -> str:
+    """One ``#| key: value`` line, the value serialised by a YAML dumper (quoted when needed).
+
+    >>> dump_cell_option("fig-alt", "Rutenett: ingen tilpasning")
+    "#| fig-alt: 'Rutenett: ingen tilpasning'"
+    >>> dump_cell_option("include", False)
+    '#| include: false'
+    """
+    if isinstance(value, list | dict):
+        flow = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=2**31 - 1)
+        return f"#| {key}: {flow.strip()}"
+    dumped = yaml.safe_dump(
+        {key: value}, allow_unicode=True, default_flow_style=False, width=2**31 - 1
+    )
+    return "#| " + dumped.strip()
+
+
+def _line_is_valid(key: str, raw: str) -> bool:
+    """Whether ``key: raw`` is valid YAML that keeps the whole of ``raw`` as its value."""
+    try:
+        data = yaml.safe_load(f"{key}: {raw}")
+    except yaml.YAMLError:
+        return False
+    if not isinstance(data, dict) or list(data) != [key]:
+        return False
+    value = data[key]
+    # A plain scalar that lost text (a ``#`` comment) is rewritten; quoted or non-text keeps.
+    return not isinstance(value, str) or raw[:1] in "'\"[{|>" or value == raw
+
+
+def quote_cell_options(source: str) -> str:
+    """Re-serialise the leading ``#|`` options of a code cell so each one is valid YAML.
+
+    A line that already is valid YAML and keeps its whole value stays as it is; any other
+    ``#| key: value`` line is written again with the raw text as a YAML string
+    (``#| fig-alt: 'A: b'``). Continuation lines (block scalars, lists) are left alone, and the
+    rest of the cell is untouched.
+    """
+    lines = source.split("\n")
+    for i in range(_option_lines(source)):
+        line = lines[i]
+        match = _OPTION_LINE.match(line.rstrip("\r"))
+        if not match or match["value"] is None:
+            continue
+        key, raw = match["key"], match["value"]
+        if _line_is_valid(key, raw):
+            continue
+        ending = "\r" if line.endswith("\r") else ""
+        lines[i] = dump_cell_option(key, raw) + ending
+    return "\n".join(lines)
+
+
+def quote_notebook_options(nb: nbformat.NotebookNode) -> None:
+    """:func:`quote_cell_options` on every code cell of ``nb``, in place (Quarto copies)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = quote_cell_options(cell.source)
+
+
+def option_block(source: str) -> str:
+    """The leading ``#|`` lines of a code cell as one YAML document (``#|`` prefix removed)."""
+    lines = source.splitlines()[: _option_lines(source)]
+    return "\n".join(
+        ln[3:] if ln.startswith("#| ") else ln[2:] for ln in lines if ln.startswith("#|")
+    )
+
+
 def _option_lines(source: str) -> int:
     """Number of leading lines that are Quarto ``#|`` options (blank lines allowed before)."""
     count = 0
@@ -112,7 +183,7 @@ def rewrite_labels(nb: nbformat.NotebookNode, stem: str) -> dict[str, str]:
             new = embed_label(stem, old)
             renamed[old] = new
             ending = lines[i][len(lines[i].rstrip("\r\n")) :]
-            lines[i] = f"{match['head']}{match['q']}{new}{match['q']}{ending}"
+            lines[i] = dump_cell_option("label", new) + ending
         cell.source = "".join(lines)
     if not renamed:
         return renamed
@@ -168,6 +239,7 @@ def prepare_embed_sources(build_dir: Path, out_dir: Path = DEFAULT_EMBED_DIR) ->
     written: list[Path] = []
     for source in executed_notebooks(build_dir):
         nb = nbformat.read(source, as_version=4)
+        quote_notebook_options(nb)
         rewrite_labels(nb, source.stem)
         target = out_dir / source.name
         write_notebook_atomic(nb, target)
@@ -217,8 +289,9 @@ def dashboard_title(stem: str, parameters: dict, registry: Registry) -> str:
 
 
 def _hide(cell: nbformat.NotebookNode) -> None:
-    if "#| include: false" not in cell.source.splitlines()[: _option_lines(cell.source)]:
-        cell.source = "#| include: false\n" + cell.source
+    line = dump_cell_option("include", False)
+    if line not in cell.source.splitlines()[: _option_lines(cell.source)]:
+        cell.source = line + "\n" + cell.source
 
 
 def fill_dashboard(nb: nbformat.NotebookNode, stem: str, registry: Registry) -> str:
@@ -266,6 +339,7 @@ def prepare_dashboards(
         if not source.stem.startswith(DASHBOARD_PREFIX):
             continue
         nb = nbformat.read(source, as_version=4)
+        quote_notebook_options(nb)
         fill_dashboard(nb, source.stem, registry)
         target = out_dir / source.name
         write_notebook_atomic(nb, target)

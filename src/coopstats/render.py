@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import ast
 import html
+import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 import nbformat
+import yaml
 
 from coopstats import publish
 
@@ -76,8 +79,22 @@ def cell_options(source: str) -> dict[str, str]:
                 break
             continue
         key, value = match.groups()
-        options[key] = value.strip().strip('"').strip("'")
+        options[key] = _option_value(key, value)
     return options
+
+
+def _option_value(key: str, raw: str) -> str:
+    """The text of one option value as YAML reads it (quotes removed, ``''`` unescaped)."""
+    try:
+        value = yaml.safe_load(f"{key}: {raw}").get(key)
+    except (yaml.YAMLError, AttributeError):
+        # Invalid YAML (Quarto would stop on it; tests/test_cell_options.py catches it).
+        return raw.strip().strip('"').strip("'")
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
 
 
 def _annotate(nb: nbformat.NotebookNode, stem: str = "") -> nbformat.NotebookNode:
@@ -304,12 +321,66 @@ def render_fallback(build_dir: Path, site_dir: Path) -> list[Page]:
     return pages
 
 
-def render(root: Path, *, quarto: str | None = None, use_quarto: bool = True) -> str:
+#: Where Quarto looks for TeX besides PATH (``quarto install tinytex``).
+_TINYTEX_DIRS = (".TinyTeX", ".local/share/quarto/tools/tinytex", "Library/TinyTeX")
+#: Quarto profile that declares the PDF format (``_quarto-pdf.yml``).
+PDF_PROFILE = "pdf"
+#: The folder of documents rendered to PDF (the reports; the site and dashboards are HTML).
+PDF_INPUT = "reports"
+TEX_MISSING = (
+    "No TeX installation was found, which PDF needs: run `quarto install tinytex` once, or "
+    "install TeX Live (Debian: texlive-luatex texlive-latex-extra texlive-fonts-extra "
+    "texlive-lang-european), then `coopstats render --pdf` again."
+)
+
+
+class PdfRenderError(RuntimeError):
+    """The PDF render failed after HTML and Word were written (the message says what to do)."""
+
+
+def tex_available() -> bool:
+    """Whether a TeX installation Quarto can use is on PATH or installed as TinyTeX."""
+    if any(shutil.which(tool) for tool in ("lualatex", "xelatex", "pdflatex", "tlmgr")):
+        return True
+    home = Path.home()
+    return any((home / folder).is_dir() for folder in _TINYTEX_DIRS)
+
+
+def quarto_env() -> dict[str, str]:
+    """Environment for ``quarto``: ``QUARTO_PYTHON`` defaults to this Python (it has Jupyter)."""
+    env = dict(os.environ)
+    env.setdefault("QUARTO_PYTHON", sys.executable)
+    return env
+
+
+def _remove_intermediates(folder: Path, before: set[Path]) -> None:
+    """Delete the LaTeX leftovers (``*.tex``, ``*_files/``) a failed PDF render left behind."""
+    for path in set(folder.iterdir()) - before:
+        if path.is_dir() and path.name.endswith("_files"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.suffix in {".tex", ".log", ".aux", ".toc", ".out"}:
+            path.unlink(missing_ok=True)
+
+
+def quarto_commands(quarto: str, *, pdf: bool = False) -> list[list[str]]:
+    """The ``quarto render`` calls, in order: the site (HTML and Word), then PDF if asked."""
+    commands = [[quarto, "render"]]
+    if pdf:
+        commands.append([quarto, "render", PDF_INPUT, "--profile", PDF_PROFILE, "--to", "pdf"])
+    return commands
+
+
+def render(
+    root: Path, *, quarto: str | None = None, use_quarto: bool = True, pdf: bool = False
+) -> str:
     """Render the project; return a one-line message saying what was produced.
 
     Prepares the embed sources (``_build/embed/``) and the dashboards (``dashboards/``) from
     the executed notebooks, then uses ``quarto render`` in ``root`` when Quarto is on PATH (or
-    given), else the nbconvert fallback.
+    given), else the nbconvert fallback. Quarto renders the site in HTML and the reports also
+    in Word; with ``pdf=True`` a second, separate Quarto call renders the reports to PDF, so a
+    failing PDF (no TeX) leaves the HTML and Word in place and raises :class:`PdfRenderError`.
+    A failing HTML/Word render raises :class:`subprocess.CalledProcessError`.
     """
     build = root / "_build"
     if not publish.executed_notebooks(build):
@@ -321,7 +392,22 @@ def render(root: Path, *, quarto: str | None = None, use_quarto: bool = True) ->
     quarto = quarto or (shutil.which("quarto") if use_quarto else None)
     site = root / "_site"
     if quarto:
-        subprocess.run([quarto, "render"], cwd=root, check=True)
-        return f"Rendered the Quarto project with {quarto} into {site}."
+        site_call, *pdf_calls = quarto_commands(quarto, pdf=pdf)
+        env = quarto_env()
+        subprocess.run(site_call, cwd=root, check=True, env=env)
+        done = f"Rendered the site with {quarto} into {site}: HTML, and Word for the reports."
+        for call in pdf_calls:
+            before = set((root / PDF_INPUT).iterdir())
+            result = subprocess.run(call, cwd=root, check=False, env=env)
+            if result.returncode != 0:
+                _remove_intermediates(root / PDF_INPUT, before)
+                hint = TEX_MISSING if not tex_available() else "Its messages are above."
+                raise PdfRenderError(
+                    f"{done} The PDF render (`{' '.join(call[1:])}`) failed with exit code "
+                    f"{result.returncode}; the HTML and Word files are kept. {hint}"
+                )
+        if pdf_calls:
+            return f"{done} PDF of the reports in {site / PDF_INPUT}."
+        return done + " PDF on request: `coopstats render --pdf` (needs TeX)."
     pages = render_fallback(build, site)
     return f"Wrote {len(pages)} pages and index.html. " + QUARTO_MISSING.format(site=site)

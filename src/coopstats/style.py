@@ -66,3 +66,28 @@ def apply_house_style() -> None:
             "axes.formatter.use_locale": False,
         }
     )
+
+
+def _linear(channel: int) -> float:
+    c = channel / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a ``#rgb`` or ``#rrggbb`` colour."""
+    hex_digits = colour.strip().lstrip("#")
+    if len(hex_digits) == 3:
+        hex_digits = "".join(d * 2 for d in hex_digits)
+    if len(hex_digits) != 6:
+        raise ValueError(f"not a #rgb or #rrggbb colour: {colour!r}")
+    r, g, b = (_linear(int(hex_digits[i : i + 2], 16)) for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two colours, from 1 (same) to 21 (black on white).
+
+    Text needs at least 4.5:1 (WCAG 2.1 AA, success criterion 1.4.3).
+    """
+    light, dark = sorted((relative_luminance(foreground), relative_luminance(background)))[::-1]
+    return (light + 0.05) / (dark + 0.05)

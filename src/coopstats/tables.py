@@ -64,7 +64,16 @@ def _label(x: object) -> str:
 
 
 _NUMERIC_CELL = re.compile(r"^(ca\. )?[-+]?[\d\s\u00a0\u202f,.]*\d[\d\s\u00a0\u202f,.]*( ?%| år)?$")
-_SYMBOLS = {HIDDEN, NOT_AVAILABLE, NIL, NOT_APPLICABLE, ""}
+_SYMBOLS = {HIDDEN, NOT_AVAILABLE, NIL, NOT_APPLICABLE}
+#: Empty cells and dashes for "nothing here": they fit any column but make none numeric.
+_PLACEHOLDERS = {"", "–", "—"}
+
+
+#: Alignment attributes of a cell: text columns left, numeric columns right.
+_ALIGN = {
+    False: ' class="coopstats-text" style="text-align: left"',
+    True: ' class="coopstats-num" style="text-align: right"',
+}
 
 
 def _is_numeric_cell(text: str) -> bool:
@@ -73,6 +82,12 @@ def _is_numeric_cell(text: str) -> bool:
     if text in _SYMBOLS:
         return True
     return all(_NUMERIC_CELL.match(part.strip()) for part in text.split("–"))
+
+
+def _is_numeric_column(cells: list[str]) -> bool:
+    """Numbers and symbols only (placeholders allowed), and at least one of them."""
+    filled = [c for c in cells if c.strip() not in _PLACEHOLDERS]
+    return bool(filled) and all(_is_numeric_cell(c) for c in filled)
 
 
 def _shows_index(frame: pd.DataFrame) -> bool:
@@ -92,6 +107,9 @@ class Table:
     stamp: str | None = None
     #: Disclosure metadata of the person-level figures shown (see :mod:`coopstats.sdc`).
     disclosure: dict | list | None = None
+    #: Show the title as a visible ``<caption>`` (off: the cell's ``tbl-cap``/``title`` is the
+    #: caption; the title is always the table's accessible name).
+    show_caption: bool = False
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle: dict = {"text/html": self._repr_html_()}
@@ -109,45 +127,77 @@ class Table:
         lines.extend(str(n) for n in self.notes if n)
         return lines
 
+    def _index_width(self) -> int:
+        """How many leading row-header columns are shown (one per index level, or none)."""
+        return self.frame.index.nlevels if _shows_index(self.frame) else 0
+
     def _header(self) -> list[str]:
         head = [_label(c) for c in self.frame.columns]
-        if _shows_index(self.frame):
-            head.insert(0, _label(self.frame.index.name))
+        if self._index_width():
+            # One named column per index level: a MultiIndex (e.g. model, core element) is
+            # never run together under one empty header.
+            head[:0] = [_label(name) for name in self.frame.index.names]
         return head
 
     def _rows(self) -> list[list[str]]:
-        show_index = _shows_index(self.frame)
+        width = self._index_width()
         rows = []
         for label, values in zip(self.frame.index, self.frame.itertuples(index=False), strict=True):
             cells = ["" if v is None else str(v) for v in values]
-            rows.append([_label(label), *cells] if show_index else cells)
+            if width:
+                parts = label if isinstance(label, tuple) else (label,)
+                cells[:0] = [_label(part) for part in parts]
+            rows.append(cells)
         return rows
 
     def _numeric_columns(self) -> list[bool]:
-        """Per displayed column: does it hold only numbers and symbols?"""
+        """Per displayed column: does it hold only numbers and symbols? (row headers: no)"""
         rows = self._rows()
-        width = len(self._header())
-        flags = [all(_is_numeric_cell(r[k]) for r in rows) if rows else False for k in range(width)]
-        if _shows_index(self.frame):
-            flags[0] = False
+        flags = [_is_numeric_column([r[k] for r in rows]) for k in range(len(self._header()))]
+        for k in range(self._index_width()):
+            flags[k] = False
         return flags
 
     def _repr_html_(self) -> str:
+        """The table in a keyboard-focusable scroll region, without a visible caption.
+
+        The caption comes from the cell (Quarto's ``tbl-cap``, a dashboard card's ``title``,
+        or the nbconvert fallback's caption line), so the table itself carries its title only
+        as the accessible name (``aria-label``), unless :attr:`show_caption` asks for a
+        ``<caption>`` (for a notebook cell without ``tbl-cap`` or ``title``). Header cells have
+        ``scope``; numeric columns (numbers, percents, intervals, SSB symbols) are
+        right-aligned and text columns left-aligned, by class and inline style so that pages
+        without the coopstats stylesheet (nbconvert, JupyterLab) align them the same way.
+        """
         esc = html.escape
-        show_index = _shows_index(self.frame)
+        title = esc(self.title)
+        index_width = self._index_width()
         numeric = self._numeric_columns()
-        out = ['<table class="coopstats-table">', f"<caption>{esc(self.title)}</caption>"]
-        head = "".join(f'<th scope="col">{esc(h)}</th>' for h in self._header())
+
+        def align(num: bool) -> str:
+            return _ALIGN[num]
+
+        out = [
+            f'<div class="coopstats-table-wrap" tabindex="0" role="region" aria-label="{title}"'
+            ' style="overflow-x: auto; max-width: 100%">',
+            f'<table class="coopstats-table" aria-label="{title}">',
+        ]
+        if self.show_caption:
+            out.append(f"<caption>{title}</caption>")
+        head = "".join(
+            f'<th scope="col"{align(num)}>{esc(h)}</th>'
+            for h, num in zip(self._header(), numeric, strict=True)
+        )
         out += ["<thead>", f"<tr>{head}</tr>", "</thead>", "<tbody>"]
         for row in self._rows():
             cells = [
-                f'<td style="text-align: right">{esc(v)}</td>' if num else f"<td>{esc(v)}</td>"
-                for v, num in zip(row, numeric, strict=True)
+                f'<th scope="row"{align(num)}>{esc(v)}</th>'
+                if k < index_width
+                else f"<td{align(num)}>{esc(v)}</td>"
+                for k, (v, num) in enumerate(zip(row, numeric, strict=True))
             ]
-            if show_index:
-                cells[0] = f'<th scope="row">{esc(row[0])}</th>'
             out.append(f"<tr>{''.join(cells)}</tr>")
-        out += ["</tbody>", "</table>"]
+        out += ["</tbody>", "</table>", "</div>"]
         footer = [esc(line) for line in self.footer_lines()]
         if self.stamp:
             footer.append(f"<strong>{esc(self.stamp)}</strong>")
