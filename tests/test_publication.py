@@ -79,3 +79,10 @@ def test_protection_that_finds_no_mend_hides_every_published_figure(demo, monkey
     published = {k for k in plan.system.published_cells() if plan.system.values[k] > 0}
     assert plan.hidden == published
     assert sdc.audit(plan.system, plan.hidden, 5) == []
+
+
+def test_participant_tables_for_a_subset_are_refused(demo):
+    """Tables for one model would be a second, separately protected system of the same people."""
+    pop = participants.build_population(demo, config=DisclosureConfig(), model="moteplassen")
+    with pytest.raises(ValueError, match="subset"):
+        participants.build_tables(pop)

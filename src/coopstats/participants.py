@@ -549,6 +549,13 @@ class Population:
 
             if self.datasets is None:
                 raise ValueError("the population has no delivery to plan from")
+            if len(self.frame) != len(self.datasets.participants):
+                # the plan protects every participant of the delivery together; a page about a
+                # subset (one model) would need its own cells in that one system
+                raise ValueError(
+                    "participant tables for a subset of the delivery (model=...) are not part "
+                    "of the build's protected system; build them for the whole delivery"
+                )
             self.plan = publication.plan_for(
                 self.datasets, self.config, defs=self.defs, rules=self.rules
             )
