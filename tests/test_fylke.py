@@ -171,3 +171,13 @@ def test_adaptations_without_trials_still_have_named_columns():
     table = fylke.adaptations(fylke.load_page("nav-nordland", DEMO))
     rows = _html_cells(table._repr_html_())
     assert rows == [[("th", h) for h in ("Modell", "Kjerneelement", "Tilpasning", "Beskrivelse")]]
+
+
+def test_person_level_indicators_for_another_period_are_hidden_not_taken_from_the_whole_trial():
+    whole = fylke.indicator_table(fylke.load_page("nav-oslo", DEMO, min_count=1))
+    part = fylke.indicator_table(
+        fylke.load_page("nav-oslo", DEMO, min_count=1, period="2024-01-01/2024-06-30")
+    )
+    row = "Deltakere tatt inn"
+    assert whole.frame.set_index("Indikator").loc[row, "Verdi"] == "26"
+    assert part.frame.set_index("Indikator").loc[row, "Verdi"] == ":"

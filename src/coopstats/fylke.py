@@ -253,7 +253,11 @@ def indicator_table(page: UnitPage) -> tables.Table:
     from coopstats import publication
 
     plan = publication.plan_for(page.datasets, page.config)
-    full = indicator_table_frame(page.model_indicators, page.config, plan)
+    # the plan holds the build's whole-trial figures: person-level values computed for another
+    # period are not in it and are hidden (never shown from the wrong period)
+    full = indicator_table_frame(
+        page.model_indicators, page.config, plan if page.period is None else None
+    )
     frame = full.loc[values.index]
     own = {str(t) for t in values["trial_id"]}
     items = [it for it in full.attrs.get("sdc_items", []) if dict(it.cell).get("trial") in own]
