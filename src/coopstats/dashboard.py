@@ -19,7 +19,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from coopstats.formatting import NOT_AVAILABLE, fmt_number
-from coopstats.sdc import MIME_TYPE
+from coopstats.sdc import with_metadata
 
 if TYPE_CHECKING:
     from coopstats.fylke import UnitPage
@@ -46,7 +46,7 @@ class ProtectedValueBox(dict):
         self.disclosure = disclosure
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {"text/plain": repr(dict(self)), MIME_TYPE: self.disclosure}
+        return with_metadata({"text/plain": repr(dict(self))}, self.disclosure)
 
 
 def value_text(value: object) -> str:

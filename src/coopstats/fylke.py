@@ -26,6 +26,7 @@ from coopstats.indicators import (
     indicator_table_frame,
     load_indicators,
 )
+from coopstats.participants import load_table_defs
 from coopstats.registry import LEVEL_KEYS, Registry, Trial, Unit, load_registry
 from coopstats.style import apply_house_style, series_style
 
@@ -36,7 +37,6 @@ STATUS_NB = {
     "terminated_early": "Avsluttet før tiden",
 }
 GRADE_NB = {"none": "Ingen", "minor": "Mindre", "major": "Større"}
-AGE_BANDS = [(15, 29, "15–29 år"), (30, 44, "30–44 år"), (45, 120, "45 år og eldre")]
 GENDER_NB = {"K": "Kvinner", "M": "Menn"}
 #: Funnel steps reported by counties, in order, with Norwegian labels.
 FUNNEL_STEPS = [
@@ -372,7 +372,7 @@ def participant_summary(page: UnitPage) -> tables.Table:
     labels = {
         "gender": {**GENDER_NB, publication.MISSING: "Kjønn ikke registrert"},
         "age_band": {
-            **{f"{lo}-{hi}" if hi < 120 else f"{lo}+": text for lo, hi, text in AGE_BANDS},
+            **publication.band_labels(load_table_defs(), "age_band"),
             publication.MISSING: "Alder ikke registrert",
         },
     }

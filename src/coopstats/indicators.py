@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from statsmodels.stats.proportion import proportion_confint
 
 from coopstats.data import COLUMNS, Datasets
-from coopstats.disclosure import DisclosureConfig, is_small, protect_share
+from coopstats.disclosure import DisclosureConfig
 from coopstats.formatting import (
     HIDDEN,
     NIL,
@@ -58,7 +58,6 @@ from coopstats.registry import (
 from coopstats.yamlio import format_validation, key_path, read_mapping
 
 __all__ = [
-    "PARTITIONS",
     "ActivitySpec",
     "IndicatorDef",
     "IndicatorError",
@@ -108,11 +107,6 @@ TABLE_COLUMNS: tuple[str, ...] = (
 )
 SOURCE_NB = {"participants": "Registerdata", "activity_log": "Fylkets rapportering"}
 _DATASETS = ("participants", "spells", "activity_log")
-#: Person counts that partition a total: if one part is hidden, every part is hidden, so a
-#: hidden part cannot be recovered as total minus the others (complementary suppression).
-PARTITIONS: dict[str, tuple[str, ...]] = {
-    "ind-deltakere-inntatt": ("ind-deltakere-aktive", "ind-frafall"),
-}
 _FLOAT = ("value", "low", "high", "ci_low", "ci_high", "target_value", "target_low", "target_high")
 
 
@@ -633,8 +627,12 @@ def compute_indicators(
 # --------------------------------------------------------------------------- display
 
 
-def _value_cells(row: pd.Series, config: DisclosureConfig) -> tuple[str, str]:
-    """(Verdi, 95 % KI) for one row of :func:`compute_indicators`."""
+def _value_cells(row: pd.Series) -> tuple[str, str]:
+    """(Verdi, 95 % KI) for one row of :func:`compute_indicators`, as computed.
+
+    Person-level values reach this only when reproducing published figures; otherwise they come
+    from the protected plan (:func:`_planned_cells`).
+    """
     kind, measure = row["kind"], row["measure"]
     if kind == "not_defined":
         return NOT_APPLICABLE, ""
@@ -647,13 +645,7 @@ def _value_cells(row: pd.Series, config: DisclosureConfig) -> tuple[str, str]:
         return f"{fmt_number(row['low'])}–{fmt_number(row['high'])}", ""
     value = float(row["value"])
     if measure == "share":
-        if row["person_data"] and protect_share(
-            int(row["numerator"]), int(row["denominator"]), config
-        ):
-            return HIDDEN, HIDDEN
         return fmt_percent(value), fmt_interval(row["ci_low"], row["ci_high"], percent=True)
-    if measure == "count" and row["person_data"] and is_small(round(value), config):
-        return HIDDEN, ""
     if measure == "count" and kind == "exact" and value == 0:
         return NIL, ""
     shown = fmt_percent(value) if percent else fmt_number(value)
@@ -707,7 +699,7 @@ def indicator_table_frame(
         ):
             cells.append(_planned_cells(row, plan, items))
         else:
-            cells.append(_value_cells(row, config))
+            cells.append(_value_cells(row))
     rows = []
     for row, (value, interval) in zip(records, cells, strict=True):
         target = row["target_text"]

@@ -113,7 +113,6 @@ class Plan:
     system: sdc.System
     hidden: set[Key]
     config: DisclosureConfig
-    frame: pd.DataFrame
     source: str = "datagrunnlaget"
     _facts: dict[Item, Fact] = field(default_factory=dict, repr=False)
 
@@ -157,9 +156,20 @@ class Plan:
 # --------------------------------------------------------------------------- building
 
 
-def _codes_of(values: pd.Series, known: Sequence[str]) -> list[str]:
-    extra = sorted(set(values.dropna().astype(str)) - set(known))
-    return [*known, *extra]
+def _band_codes(defs: Any, variable: str) -> list[str]:
+    """Band codes of a derived ``bands`` variable of the participant-table definitions."""
+    return [b.code for v in defs.variables if v.id == variable for b in v.bands]
+
+
+def band_labels(defs: Any, variable: str) -> dict[str, str]:
+    """Reader labels of a variable's codes, as the participant tables print them."""
+    return {
+        c.code: c.label
+        for spec in defs.tables
+        for block in spec.blocks
+        if block.variable == variable
+        for c in block.categories
+    }
 
 
 def build_plan(
@@ -187,17 +197,15 @@ def build_plan(
     persons = frame["person_id"].astype(str)
     micro = pd.DataFrame({"person_id": persons})
     codes: dict[str, list[str]] = {}
-    tables: list[tuple[str, ...]] = []
 
     unit_codes = [g.key for g in pop.groups if g.n > 0]
     micro["unit"] = frame["unit_id"].astype(str).to_numpy()
     codes["unit"] = unit_codes or ["_ingen"]
     micro["trial"] = frame["trial_id"].fillna(MISSING).astype(str).to_numpy()
-    codes["trial"] = _codes_of(micro["trial"], [])
-    if not codes["trial"]:
-        codes["trial"] = [MISSING]
+    codes["trial"] = sorted(set(micro["trial"])) or [MISSING]
 
     def add_variable(name: str, values: pd.Series, known: Sequence[str]) -> None:
+        """One categorical variable (first definition wins); no value is ``_mangler``."""
         if name in micro.columns:
             return
         series = values.astype("string").fillna(MISSING)
@@ -208,68 +216,47 @@ def build_plan(
         codes[name] = [*known, MISSING] if MISSING not in known else list(known)
 
     def add_flag(name: str, flags: pd.Series) -> None:
-        if name in micro.columns:
-            return
-        values = flags.map({True: YES, False: NO}).astype("string")
+        """One yes/no variable from booleans in the order of ``persons``."""
+        values = pd.Series(flags.to_numpy(), dtype="boolean").map({True: YES, False: NO})
         add_variable(name, values, [YES, NO])
 
-    items: list[Item] = []
-    everyone = [("total", {})] + [("unit", {"unit": u}) for u in unit_codes]
-
-    # participant tables, every unit row and the total row
+    # participant tables: their category variables and yes/no measures
     block_codes: dict[str, list[str]] = {}
     for spec in defs.tables:
         for block in spec.blocks:
             known = block_codes.setdefault(block.variable, [])
             known += [c.code for c in block.categories if c.code not in known]
+        for measure in spec.all_measures():
+            flags, _ = participants._measure_flags(pop, measure)
+            add_flag(measure_variable(measure, defs), flags.reindex(persons))
     for var, known in block_codes.items():
         add_variable(var, frame[var], known)
-    for spec in defs.tables:
-        for measure in spec.all_measures():
-            var = measure_variable(measure, defs)
-            flags, _ = participants._measure_flags(pop, measure)
-            add_flag(var, flags.reindex(persons).reset_index(drop=True))
-    for spec in defs.tables:
-        variables = [b.variable for b in spec.blocks] + [
-            measure_variable(m, defs) for m in spec.all_measures()
-        ]
-        for var in variables:
-            tables.append(("unit", "trial", var))
     for rule in pop.cleaning.results:
-        var = f"regel:{rule.rule.id}"
         touched = set(rule.person_ids)
-        add_flag(var, pd.Series([p in touched for p in persons]))
-        tables.append(("unit", "trial", var))
-    # the unit pages' gender × age table
+        add_flag(f"regel:{rule.rule.id}", persons.map(lambda p, t=touched: p in t))
+    # the unit pages' summary: gender and age band
     add_variable("gender", frame["gender"], ["K", "M"])
-    if "age_band" not in micro.columns:
-        add_variable("age_band", frame["age_band"], ["15-29", "30-44", "45+"])
-    tables += [("unit", "trial", "gender"), ("unit", "trial", "age_band")]
+    add_variable("age_band", frame["age_band"], _band_codes(defs, "age_band"))
     # person-level indicators of every trial with participants
     ind_defs = indicators.load_indicators()
-    status = frame["exit_date"].notna().map({True: EXITED, False: ACTIVE})
-    add_variable("status", status, [ACTIVE, EXITED])
-    tables.append(("unit", "trial", "status"))
-    spell_frame = datasets.spells
+    add_variable(
+        "status", frame["exit_date"].notna().map({True: EXITED, False: ACTIVE}), [ACTIVE, EXITED]
+    )
     for d in ind_defs.values():
-        if d.disclosure != "person":
-            continue
-        var = indicator_variable(d)
-        if var is None or var in micro.columns:
-            if var is not None:
-                tables.append(("unit", "trial", var))
-            continue
-        spec = d.numerator
-        have = indicators._with_spell(frame, spell_frame, spec, None)
-        add_flag(var, persons.isin(set(have["person_id"].astype(str))).reset_index(drop=True))
-        tables.append(("unit", "trial", var))
+        var = indicator_variable(d) if d.disclosure == "person" else None
+        if var is not None and var not in micro.columns:
+            have = indicators._with_spell(frame, datasets.spells, d.numerator, None)
+            add_flag(var, persons.isin(set(have["person_id"].astype(str))))
+    # every variable is published per unit and trial (and so per unit, per trial and in total)
+    tables = [("unit", "trial", v) for v in codes if v not in ("unit", "trial")]
 
     system = sdc.System.from_microdata(POPULATION, micro, codes, tables)
 
-    # ---- items: what the pages show
+    # ---- items: what the pages show (every unit row and the total row)
+    items: list[Item] = []
+    everyone: list[dict[str, str]] = [{}] + [{"unit": u} for u in unit_codes]
     for spec in defs.tables:
-        rows = everyone
-        for _, base in rows:
+        for base in everyone:
             items.append(Item(make_key(base)))
             for block in spec.blocks:
                 for c in block.categories:
@@ -282,7 +269,7 @@ def build_plan(
                 if m.column is not None:
                     items.append(Item(make_key({**base, var: MISSING})))
     for rule in pop.cleaning.results:
-        for _, base in everyone:
+        for base in everyone:
             items.append(Item(make_key({**base, f"regel:{rule.rule.id}": YES})))
     for u in unit_codes:
         items += summary_items(u, codes)
@@ -310,7 +297,7 @@ def build_plan(
             # no mend found: hide every published non-zero figure (always safe: only zeros
             # and ":" remain, and ":" is unbounded above)
             hidden = {k for k in system.published_cells() if system.values[k] > 0}
-    return Plan(system, hidden, config, micro, source=pop.source_note)
+    return Plan(system, hidden, config, source=pop.source_note)
 
 
 def measure_variable(measure: Any, defs: Any) -> str:

@@ -573,9 +573,10 @@ def protect(
         if len(families) > 1:
             start: set[Key] = set()
             for own in sorted(families, key=sorted):
-                part = System(system.population, system.codes, system.tables, system.values)
-                part.items = common + families[own]
-                part._item_set = set(part.items)
+                part = System(
+                    system.population, system.codes, system.tables, system.values,
+                    common + families[own],
+                )  # fmt: skip
                 start |= _protect(part, min_count, max_rounds, set())
             return _protect(system, min_count, max_rounds, start)
     return _protect(system, min_count, max_rounds, set())
@@ -751,6 +752,13 @@ def metadata(
         "codes": {v: list(system.codes[v]) for v in sorted(used)},
         "facts": [f.to_json() for f in facts],
     }
+
+
+def with_metadata(bundle: dict, disclosure: object) -> dict:
+    """A display bundle with the disclosure metadata beside it (when there is any)."""
+    if disclosure is not None:
+        bundle[MIME_TYPE] = disclosure
+    return bundle
 
 
 def read_metadata(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -24,7 +24,7 @@ from coopstats.disclosure import (
     protect,
 )
 from coopstats.formatting import HIDDEN, NIL, NOT_APPLICABLE, NOT_AVAILABLE
-from coopstats.sdc import MIME_TYPE
+from coopstats.sdc import with_metadata
 
 __all__ = ["ProtectedMarkdown", "Table", "build_count_table", "symbol_note"]
 
@@ -40,10 +40,7 @@ class ProtectedMarkdown:
         return self.data
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle: dict = {"text/markdown": self.data}
-        if self.disclosure is not None:
-            bundle[MIME_TYPE] = self.disclosure
-        return bundle
+        return with_metadata({"text/markdown": self.data}, self.disclosure)
 
     def __str__(self) -> str:
         return self.data
@@ -112,10 +109,7 @@ class Table:
     show_caption: bool = False
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle: dict = {"text/html": self._repr_html_()}
-        if self.disclosure is not None:
-            bundle[MIME_TYPE] = self.disclosure
-        return bundle
+        return with_metadata({"text/html": self._repr_html_()}, self.disclosure)
 
     def footer_lines(self) -> list[str]:
         """Footer lines in order: population, source, notes (stamp not included)."""
