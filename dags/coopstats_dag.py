@@ -97,6 +97,78 @@ RUNS = json.loads(
     }
   },
   {
+    "name": "midtveis-nav-innlandet",
+    "notebook": "notebooks/fylke.ipynb",
+    "output": "_build/notebooks/midtveis-nav-innlandet.ipynb",
+    "parameters": {
+      "unit": "nav-innlandet",
+      "data_dir": "{data_dir}",
+      "period": "2025-01-01/",
+      "min_count": 5,
+      "reproduce_published": false
+    }
+  },
+  {
+    "name": "midtveis-nav-more-og-romsdal",
+    "notebook": "notebooks/fylke.ipynb",
+    "output": "_build/notebooks/midtveis-nav-more-og-romsdal.ipynb",
+    "parameters": {
+      "unit": "nav-more-og-romsdal",
+      "data_dir": "{data_dir}",
+      "period": "2025-01-01/",
+      "min_count": 5,
+      "reproduce_published": false
+    }
+  },
+  {
+    "name": "midtveis-nav-oslo",
+    "notebook": "notebooks/fylke.ipynb",
+    "output": "_build/notebooks/midtveis-nav-oslo.ipynb",
+    "parameters": {
+      "unit": "nav-oslo",
+      "data_dir": "{data_dir}",
+      "period": "2025-01-01/",
+      "min_count": 5,
+      "reproduce_published": false
+    }
+  },
+  {
+    "name": "midtveis-nav-ost-viken",
+    "notebook": "notebooks/fylke.ipynb",
+    "output": "_build/notebooks/midtveis-nav-ost-viken.ipynb",
+    "parameters": {
+      "unit": "nav-ost-viken",
+      "data_dir": "{data_dir}",
+      "period": "2025-01-01/",
+      "min_count": 5,
+      "reproduce_published": false
+    }
+  },
+  {
+    "name": "midtveis-nav-vestfold-og-telemark",
+    "notebook": "notebooks/fylke.ipynb",
+    "output": "_build/notebooks/midtveis-nav-vestfold-og-telemark.ipynb",
+    "parameters": {
+      "unit": "nav-vestfold-og-telemark",
+      "data_dir": "{data_dir}",
+      "period": "2025-01-01/",
+      "min_count": 5,
+      "reproduce_published": false
+    }
+  },
+  {
+    "name": "midtveis-nav-vestland",
+    "notebook": "notebooks/fylke.ipynb",
+    "output": "_build/notebooks/midtveis-nav-vestland.ipynb",
+    "parameters": {
+      "unit": "nav-vestland",
+      "data_dir": "{data_dir}",
+      "period": "2025-01-01/",
+      "min_count": 5,
+      "reproduce_published": false
+    }
+  },
+  {
     "name": "modell-veiledningstelefonen",
     "notebook": "notebooks/modell.ipynb",
     "output": "_build/notebooks/modell-veiledningstelefonen.ipynb",

@@ -62,8 +62,10 @@ def test_fylke_runs_come_from_the_registry_with_papermill_parameters(tmp_path):
 def test_optional_notebooks_join_only_when_they_exist(tmp_path):
     config = parse_config(DEFAULT_CONFIG, tmp_path)
     _notebook(tmp_path / "notebooks" / "fylke.ipynb")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "midtveisnotat.qmd").write_text("---\nsiden: 2025-01-01\n---\n")
     names = {s.entry for s in build_run_matrix(tmp_path, DEMO, config=config)}
-    assert names == {"fylke"}
+    assert names == {"fylke", "midtveis"}  # both run notebooks/fylke.ipynb
     _notebook(tmp_path / "notebooks" / "deltakere.ipynb")
     specs = build_run_matrix(tmp_path, DEMO, config=config)
     scopes = [s.parameters["scope"] for s in specs if s.entry == "deltakere"]
@@ -117,6 +119,51 @@ def test_explicit_lists_and_placeholders(tmp_path):
     assert [s.name for s in specs] == ["x-a", "x-b"]
     assert specs[1].parameters == {"unit": "b", "label": "side b", "n": 7}
     assert specs[0].rows.kind == "all"
+
+
+def _meta_config(tmp_path: Path, front: str, period: str = "{siden}/") -> Path:
+    _notebook(tmp_path / "nb.ipynb")
+    (tmp_path / "note.qmd").write_text(f"---\n{front}---\n\n# Tekst\n", encoding="utf-8")
+    return parse_config(
+        {
+            "notebooks": [
+                {
+                    "name": "x",
+                    "notebook": "nb.ipynb",
+                    "each": {"unit": ["a"]},
+                    "output": "x-{unit}.ipynb",
+                    "metadata": "note.qmd",
+                    "parameters": {"period": period},
+                }
+            ]
+        },
+        tmp_path,
+    )
+
+
+def test_report_front_matter_values_are_placeholders(tmp_path):
+    config = _meta_config(tmp_path, 'title: "Notat"\nsiden: 2024-03-01\n')
+    (spec,) = build_run_matrix(tmp_path, tmp_path, config=config)
+    assert spec.parameters == {"period": "2024-03-01/"}  # a YAML date becomes ISO text
+
+
+def test_the_midterm_runs_take_their_period_from_the_note(tmp_path):
+    specs = build_run_matrix(ROOT, DEMO, load_registry(), out_dir=tmp_path)
+    note = (ROOT / "reports" / "midtveisnotat.qmd").read_text(encoding="utf-8")
+    siden = yaml.safe_load(note.split("---")[1])["siden"]
+    midterm = [s for s in specs if s.entry == "midtveis"]
+    assert midterm and {s.parameters["period"] for s in midterm} == {f"{siden}/"}
+
+
+def test_missing_report_or_unknown_front_matter_key_is_a_clear_error(tmp_path):
+    config = _meta_config(tmp_path, "title: Notat\n", period="{siden}/")
+    with pytest.raises(RunMatrixError, match="unknown placeholder 'siden'"):
+        build_run_matrix(tmp_path, tmp_path, config=config)
+    (tmp_path / "note.qmd").unlink()
+    with pytest.raises(RunMatrixError, match="note.qmd: the report named under metadata"):
+        build_run_matrix(tmp_path, tmp_path, config=config)
+    with pytest.raises(RunMatrixError, match=r"notebooks\[0\]\.metadata"):
+        parse_config({"notebooks": [{**ENTRY, "metadata": "note.md"}]}, tmp_path)
 
 
 @pytest.mark.parametrize(

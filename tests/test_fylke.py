@@ -173,11 +173,105 @@ def test_adaptations_without_trials_still_have_named_columns():
     assert rows == [[("th", h) for h in ("Modell", "Kjerneelement", "Tilpasning", "Beskrivelse")]]
 
 
-def test_person_level_indicators_for_another_period_are_hidden_not_taken_from_the_whole_trial():
+def test_person_level_indicators_for_a_period_are_not_computed_but_shown_for_the_whole_trial():
     whole = fylke.indicator_table(fylke.load_page("nav-oslo", DEMO, min_count=1))
     part = fylke.indicator_table(
         fylke.load_page("nav-oslo", DEMO, min_count=1, period="2024-01-01/2024-06-30")
     )
     row = "Deltakere tatt inn"
-    assert whole.frame.set_index("Indikator").loc[row, "Verdi"] == "26"
-    assert part.frame.set_index("Indikator").loc[row, "Verdi"] == ":"
+    shown = whole.frame.set_index("Indikator").loc[row, "Verdi"]
+    beside = part.frame.set_index("Indikator").loc[row]
+    # the period column never shows a person figure the build has not protected
+    assert beside["Perioden 1.1.2024–30.6.2024"] == ".."
+    # the whole trial's value is the protected one of the ordinary page
+    assert beside["Hele forsøket"] == shown
+
+
+def test_parse_period_open_end_and_boundaries():
+    assert fylke.parse_period("2025-01-01/", date(2026, 1, 31)) == (
+        date(2025, 1, 1),
+        date(2026, 1, 31),
+    )
+    assert fylke.parse_period(" 2025-01-01/2025-01-01 ") == (date(2025, 1, 1), date(2025, 1, 1))
+    with pytest.raises(ValueError, match="open end needs"):
+        fylke.parse_period("2025-01-01/")
+    with pytest.raises(ValueError, match="before the start"):
+        fylke.parse_period("2025-01-01/", date(2024, 12, 31))
+
+
+def test_delivery_end_is_the_latest_date_in_any_file():
+    import pandas as pd
+
+    from coopstats.data import load_datasets
+
+    latest = []
+    for name, columns in {
+        "participants": ["intake_date", "exit_date"],
+        "spells": ["start_date", "end_date"],
+        "activity_log": ["period_start", "period_end"],
+    }.items():
+        frame = pd.read_csv(DEMO / f"{name}.csv", dtype=str)
+        latest += [max(frame[c].dropna()) for c in columns if frame[c].notna().any()]
+    assert fylke.delivery_end(load_datasets(DEMO)).isoformat() == max(latest)
+
+
+def _log_sum(trial: str, activity: str, start: str, end: str) -> int:
+    import pandas as pd
+
+    log = pd.read_csv(DEMO / "activity_log.csv", dtype=str)
+    rows = log[(log["trial_id"] == trial) & (log["activity"] == activity)]
+    inside = rows[(rows["period_start"] >= start) & (rows["period_end"] <= end)]
+    return int(inside["count"].astype(int).sum())
+
+
+def test_period_column_holds_the_activity_reported_inside_the_period():
+    page = fylke.load_page("nav-innlandet", DEMO, period="2025-01-01/")
+    end = fylke.delivery_end(page.datasets).isoformat()
+    frame = fylke.indicator_table(page).frame.set_index("Indikator")
+    column = f"Perioden {fylke.period_text(page.period)}"
+    trial = "moteplassen-innlandet"
+    for label, activity in (("Inviterte brukere", "invitasjon"), ("Oppmøtte", "oppmote")):
+        row = frame.loc[frame.index.str.startswith(label)].iloc[0]
+        assert row[column] == str(_log_sum(trial, activity, "2025-01-01", end))
+        assert row["Hele forsøket"].replace("\xa0", " ").replace(" ", "") == str(
+            _log_sum(trial, activity, "0000", "9999")
+        )
+
+
+def test_period_boundaries_are_inclusive_for_events_and_activity():
+    # a row reported for exactly 2024-09-01..2024-12-31 is inside that same period
+    page = fylke.load_page("nav-innlandet", DEMO, period="2024-09-01/2024-12-31")
+    funnel = fylke.funnel_frame(page.datasets, [t.id for t in page.trials], page.period)
+    assert set(funnel["activity"]) >= {"oppmote"}
+    assert "invitasjon" not in set(funnel["activity"])  # reported for all of 2024
+    # one day later at either end: the row is no longer inside
+    later = fylke.funnel_frame(
+        page.datasets, [t.id for t in page.trials], (date(2024, 9, 2), date(2024, 12, 31))
+    )
+    assert "oppmote" not in set(later["activity"])
+
+
+def test_events_in_a_period_are_those_whose_dated_span_overlaps_it():
+    from coopstats.modell import precision_span
+
+    page = fylke.load_page("nav-more-og-romsdal", DEMO, period="2025-06-08/2025-06-08")
+    shown = set(fylke.events_table(page).frame["Hendelse"])
+    for trial in page.trials:
+        for event in trial.events:
+            first, last = precision_span(event.date, event.precision)
+            inside = first <= date(2025, 6, 8) <= last
+            assert (event.label in shown) == inside, event
+    assert shown  # the day itself and the events dated only to 2025
+    whole = fylke.events_table(fylke.load_page("nav-more-og-romsdal", DEMO)).frame
+    assert len(whole) == sum(len(t.events) for t in page.trials)
+
+
+def test_events_table_without_events_in_the_period_says_so():
+    page = fylke.load_page("nav-oslo", DEMO, period="2001-01-01/2001-12-31")
+    table = fylke.events_table(page)
+    assert "Ingen daterte hendelser i perioden 1.1.2001–31.12.2001" in table.frame.iloc[0, 0]
+    assert "1.1.2001–31.12.2001" in fylke.heading(page).data
+    fig = fylke.funnel_figure(
+        fylke.load_page("nav-innlandet", DEMO, period="2001-01-01/2001-12-31")
+    )
+    assert "for perioden 1.1.2001–31.12.2001" in fig.axes[0].texts[0].get_text()

@@ -50,7 +50,7 @@ def registry():
 
 @pytest.fixture(scope="module")
 def stems(registry):
-    return qs.produced_stems(registry, DEMO)
+    return qs.produced_notebooks(ROOT, DEMO, registry)
 
 
 def test_reports_exist():
@@ -82,11 +82,11 @@ def _stub(embed: qs.Embed, opts: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize("doc", REPORTS, ids=lambda p: p.name)
-def test_panache_resolves_every_crossref_once_embeds_are_stubbed(doc, tmp_path):
+def test_panache_resolves_every_crossref_once_embeds_are_stubbed(doc, tmp_path, stems):
     """panache with its cross-reference rule on, on a copy where embeds are labelled cells."""
     text = _text(doc)
     for embed in qs.embeds(text):
-        opts = qs.embedded_labels(embed.stem, NOTEBOOKS).get(embed.label)
+        opts = qs.embedded_labels(embed.stem, stems).get(embed.label)
         if opts is None:  # unknown label: keep the shortcode, so the reference stays unresolved
             continue
         shortcode = re.compile(r"\{\{<\s*embed\s+" + re.escape(f"{embed.path}#{embed.label}"))
@@ -122,24 +122,24 @@ def test_every_embed_points_at_a_produced_notebook_and_an_existing_label(doc, st
         if embed.stem not in stems:
             problems.append(f"{where}: the batch produces no notebook {embed.stem}")
             continue
-        labels = qs.embedded_labels(embed.stem, NOTEBOOKS)
+        labels = qs.embedded_labels(embed.stem, stems)
         if embed.label not in labels:
             problems.append(
                 f"{where}: {embed.stem} has no label {embed.label} "
-                f"(source {qs.source_notebook(embed.stem, NOTEBOOKS).name})"
+                f"(source {stems[embed.stem].name})"
             )
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("doc", REPORTS, ids=lambda p: p.name)
-def test_embedded_tables_and_figures_have_captions_and_appear_once(doc):
+def test_embedded_tables_and_figures_have_captions_and_appear_once(doc, stems):
     seen: set[str] = set()
     problems = []
     for embed in qs.embeds(_text(doc)):
         if embed.label in seen:
             problems.append(f"{embed.label} is embedded twice (duplicate id)")
         seen.add(embed.label)
-        opts = qs.embedded_labels(embed.stem, NOTEBOOKS).get(embed.label, {})
+        opts = qs.embedded_labels(embed.stem, stems).get(embed.label, {})
         kind = embed.label.split("-", 1)[0]
         if kind in ("fig", "tbl") and not opts.get(f"{kind}-cap"):
             problems.append(f"{embed.label} has no {kind}-cap in its notebook")

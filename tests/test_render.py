@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -115,12 +116,14 @@ def _fake_quarto(tmp_path: Path, pdf_exit: int) -> Path:
     fake.parent.mkdir(exist_ok=True)
     fake.write_text(
         "#!/bin/sh\n"
+        'if [ "$1" = "--version" ]; then echo 1.11.0; exit 0; fi\n'
         'echo "$@" >> "$PWD/quarto-calls.log"\n'
         'case "$*" in\n'
         f'  *"--to pdf"*) touch reports/r.tex; mkdir -p reports/r_files; exit {pdf_exit} ;;\n'
         "esac\n"
         "mkdir -p _site/reports\n"
-        "touch _site/index.html _site/reports/r.html _site/reports/r.docx\n",
+        "touch _site/index.html _site/reports/r.html _site/reports/r.docx\n"
+        "for f in reports/*.qmd; do touch _site/${f%.qmd}.html; done\n",
         encoding="utf-8",
     )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
@@ -143,11 +146,61 @@ def test_quarto_renders_html_and_word_by_default_and_pdf_only_when_asked(tmp_pat
     message = render(root, quarto=str(fake))
     assert (root / "quarto-calls.log").read_text().splitlines() == ["render"]
     assert "coopstats render --pdf" in message
-    render(root, quarto=str(fake), pdf=True)
+    render(root, quarto=str(fake), pdf=True, force=True)
     calls = (root / "quarto-calls.log").read_text().splitlines()
     # PDF is a separate, later call, after the site (HTML and Word) is written.
     assert calls[1:] == ["render", "render reports --profile pdf --to pdf"]
     assert quarto_commands("q") == [["q", "render"]]
+    # nothing changed: the PDF is still made when asked, the site is not rendered again
+    render(root, quarto=str(fake), pdf=True)
+    assert (root / "quarto-calls.log").read_text().splitlines()[3:] == [
+        "render reports --profile pdf --to pdf"
+    ]
+
+
+def test_quarto_renders_only_the_pages_whose_inputs_changed(tmp_path):
+    import stat
+
+    root = _project(tmp_path)
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: website\n  render: [index.qmd, reports/*.qmd]\n", encoding="utf-8"
+    )
+    (root / "index.qmd").write_text("# Forside\n", encoding="utf-8")
+    embed = "{{< embed ../_build/embed/fylke-a.ipynb#tbl-x-a >}}"
+    (root / "reports" / "a.qmd").write_text(f"# A\n\n{embed}\n", encoding="utf-8")
+    fake = _fake_quarto(tmp_path, pdf_exit=0)
+    log = root / "quarto-calls.log"
+
+    def calls_of(**kwargs) -> list[str]:
+        before = log.read_text().splitlines() if log.exists() else []
+        message = render(root, quarto=str(fake), **kwargs)
+        after = log.read_text().splitlines()
+        return after[len(before) :], message
+
+    assert calls_of()[0] == ["render"]  # first render: everything
+    calls, message = calls_of()
+    assert calls == [] and "Nothing changed" in message
+    (root / "reports" / "r.qmd").write_text("---\ntitle: R2\n---\n", encoding="utf-8")
+    assert calls_of()[0] == ["render reports/r.qmd"]
+    # a new run of the embedded notebook changes the report that embeds it
+    _executed_notebook(root / "_build" / "notebooks" / "fylke-a.ipynb", "NAV Alfa 2")
+    assert calls_of()[0] == ["render reports/a.qmd"]
+    (root / "_site" / "reports" / "a.html").unlink()
+    assert calls_of()[0] == ["render reports/a.qmd"]
+    (root / "_quarto.yml").write_text(
+        (root / "_quarto.yml").read_text() + "lang: nb\n", encoding="utf-8"
+    )
+    assert calls_of()[0] == ["render"]  # project settings: everything
+    assert calls_of(force=True)[0] == ["render"]
+    # a failed render leaves no state behind, so the next render is complete
+    (root / "index.qmd").write_text("# Forside 2\n", encoding="utf-8")
+    broken = tmp_path / "broken" / "quarto"
+    broken.parent.mkdir()
+    broken.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    broken.chmod(broken.stat().st_mode | stat.S_IEXEC)
+    with pytest.raises(subprocess.CalledProcessError):
+        render(root, quarto=str(broken))
+    assert calls_of()[0] == ["render"]
 
 
 def test_a_failing_pdf_keeps_html_and_word_and_says_what_is_missing(tmp_path, monkeypatch):

@@ -85,7 +85,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
     try:
         message = render(
-            project_root(), use_quarto=not args.no_quarto, pdf=getattr(args, "pdf", False)
+            project_root(),
+            use_quarto=not args.no_quarto,
+            pdf=getattr(args, "pdf", False),
+            force=getattr(args, "force", False),
         )
     except FileNotFoundError as exc:
         print(f"coopstats render: {exc}", file=sys.stderr)
@@ -229,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="also render the reports to PDF (needs TeX), after HTML and Word",
         )
+        if p.prog.endswith(" render"):
+            p.add_argument(
+                "--force",
+                action="store_true",
+                help="render every page, also those whose inputs are unchanged",
+            )
 
     p = sub.add_parser(
         "render", help="render with Quarto (HTML, Word; --pdf), or nbconvert HTML into _site/"
@@ -256,6 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="validate, run, audit and render in one go")
     add_run_options(p)
     add_render_options(p)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="execute every run and render every page, even when cached or unchanged",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="parallel kernels (default: jobs in runs.yaml, 'auto' = one per core)",
+    )
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("demo", help="regenerate the synthetic demo data")

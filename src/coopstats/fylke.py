@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from coopstats import disclosure, tables
 from coopstats.chains import draw_result_chain
 from coopstats.data import Datasets, load_datasets
-from coopstats.formatting import HIDDEN, fmt_number
+from coopstats.formatting import HIDDEN, NOT_AVAILABLE, fmt_number
 from coopstats.indicators import (
     VALUE_COLUMNS,
     compute_indicators,
@@ -60,22 +60,51 @@ class UnitPage:
     model_indicators: pd.DataFrame
     config: disclosure.DisclosureConfig
     period: tuple[date, date] | None = None
+    #: With a ``period``: the model indicators over each trial's whole period, shown beside.
+    whole_indicators: pd.DataFrame | None = None
 
 
-def parse_period(text: str | None) -> tuple[date, date] | None:
-    """Parse an ISO 8601 interval ``YYYY-MM-DD/YYYY-MM-DD``; empty or None means no limit."""
-    if not text:
+def parse_period(text: str | None, open_end: date | None = None) -> tuple[date, date] | None:
+    """Parse an ISO 8601 interval ``YYYY-MM-DD/YYYY-MM-DD``; empty or None means no limit.
+
+    An open end (``2025-01-01/``) ends at ``open_end`` (the delivery's last date, see
+    :func:`delivery_end`).
+    """
+    if not text or not text.strip():
         return None
+    expected = "an ISO interval like 2023-01-01/2025-12-31, or 2025-01-01/ for an open end"
     try:
-        start_text, end_text = text.split("/")
-        start, end = date.fromisoformat(start_text), date.fromisoformat(end_text)
+        start_text, end_text = (part.strip() for part in text.split("/"))
+        start = date.fromisoformat(start_text)
+        end = date.fromisoformat(end_text) if end_text else open_end
     except ValueError:
-        raise ValueError(
-            f"period {text!r}: expected an ISO interval like 2023-01-01/2025-12-31"
-        ) from None
+        raise ValueError(f"period {text!r}: expected {expected}") from None
+    if end is None:
+        raise ValueError(f"period {text!r}: an open end needs the delivery's last date")
     if end < start:
         raise ValueError(f"period {text!r}: the end date is before the start date")
     return start, end
+
+
+def delivery_end(datasets: Datasets) -> date:
+    """The latest date anywhere in the delivery (today when it holds no dates)."""
+    latest: list[pd.Timestamp] = []
+    for frame in (
+        datasets.participants,
+        datasets.spells,
+        datasets.activity_log,
+        datasets.reported_figures,
+    ):
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].notna().any():
+                latest.append(frame[column].max())
+    return max(latest).date() if latest else date.today()
+
+
+def period_text(period: tuple[date, date]) -> str:
+    """``1.1.2025–31.10.2026``: a period as Norwegian short dates."""
+    start, end = period
+    return f"{start.day}.{start.month}.{start.year}–{end.day}.{end.month}.{end.year}"
 
 
 def load_page(
@@ -96,20 +125,35 @@ def load_page(
     resolved = registry.resolve_unit(unit)
     trials = registry.trials_for_unit(resolved.id)
     datasets = load_datasets(Path(data_dir))
-    window = parse_period(period)
+    open_end = delivery_end(datasets) if period and period.strip().endswith("/") else None
+    window = parse_period(period, open_end)
     defs = load_indicators()
     # every trial of the unit's models: person-level shares are protected across them together
     models = list(dict.fromkeys(t.model for t in trials))
-    parts = [compute_indicators(defs, datasets, registry, model=m, period=window) for m in models]
-    if parts:
-        model_values = pd.concat(parts, ignore_index=True)
-    else:
-        model_values = pd.DataFrame(columns=list(VALUE_COLUMNS))
-    values = model_values[model_values["unit_id"] == resolved.id]
+
+    def model_values(within: tuple[date, date] | None) -> pd.DataFrame:
+        parts = [
+            compute_indicators(defs, datasets, registry, model=m, period=within) for m in models
+        ]
+        if parts:
+            return pd.concat(parts, ignore_index=True)
+        return pd.DataFrame(columns=list(VALUE_COLUMNS))
+
+    values = model_values(window)
     config = disclosure.DisclosureConfig(
         min_count=min_count, reproduce_published=reproduce_published
     )
-    return UnitPage(resolved, trials, registry, datasets, values, model_values, config, window)
+    return UnitPage(
+        resolved,
+        trials,
+        registry,
+        datasets,
+        values[values["unit_id"] == resolved.id],
+        values,
+        config,
+        window,
+        model_values(None) if window else None,
+    )
 
 
 def _period(trial: Trial) -> str:
@@ -122,6 +166,11 @@ def heading(page: UnitPage) -> Markdown:
     """Level-1 heading and one sentence about the unit's trials."""
     names = [page.registry.models[t.model].name for t in page.trials]
     lead = "Enheten prøver ut " + _join_nb(names) + "." if names else "Enheten har ingen forsøk."
+    if page.period is not None:
+        lead += (
+            f" Hendelser, aktivitetstall og rekrutteringstrakt gjelder perioden "
+            f"{period_text(page.period)}. Tall om deltakerne gjelder hele forsøket."
+        )
     return Markdown(f"# {page.unit.name}\n\n{lead}")
 
 
@@ -193,6 +242,45 @@ def adaptations(page: UnitPage) -> tables.Table:
     )
 
 
+def events_table(page: UnitPage) -> tables.Table:
+    """Dated events of the unit's trials (with a period: those that may fall inside it).
+
+    An event dated only to a month, season or year counts as inside when that span overlaps
+    the period; its date is written with no more detail than is known.
+    """
+    from coopstats.modell import timeline_frame
+
+    frame = timeline_frame(page.trials, page.registry)
+    if page.period is not None and not frame.empty:
+        start, end = page.period
+        frame = frame[(frame["span_end"] >= start) & (frame["span_start"] <= end)]
+    when = f" i perioden {period_text(page.period)}" if page.period else ""
+    source = "Prosjektets forsøksregister, bygd på evalueringens rapporter"
+    if frame.empty:
+        return tables.Table(
+            title=f"Hendelser i {page.unit.name}{when}",
+            frame=pd.DataFrame({"Merknad": [f"Ingen daterte hendelser{when}."]}),
+            source=source,
+        )
+    names = {t.id: page.registry.models[t.model].name for t in page.trials}
+    shown = pd.DataFrame(
+        {
+            "Tidspunkt": frame["text"].to_numpy(),
+            "Forsøk": frame["trial_id"].map(names).to_numpy(),
+            "Hendelse": frame["event"].to_numpy(),
+        }
+    )
+    if len(page.trials) < 2:
+        shown = shown.drop(columns=["Forsøk"])
+    return tables.Table(
+        title=f"Hendelser i {page.unit.name}{when}",
+        population="Daterte hendelser i forsøkene",
+        source=source,
+        notes=["Tidspunktet er oppgitt så nøyaktig som kildene gjør det (dag, måned, årstid, år)."],
+        frame=shown,
+    )
+
+
 def chain_figure(page: UnitPage) -> Figure:
     """The result chain of each trial's model, stacked when the unit has several trials."""
     models = []
@@ -237,9 +325,13 @@ def _stack(figures: list[Figure]) -> Figure:
     return fig
 
 
-def indicator_values(page: UnitPage) -> pd.DataFrame:
-    """Indicator values that apply to the unit's trials, in result-chain order."""
-    values = page.indicators[page.indicators["kind"] != "not_defined"].copy()
+def indicator_values(page: UnitPage, values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Indicator values that apply to the unit's trials, in result-chain order.
+
+    ``values`` defaults to the page's own (its period's) values of the unit.
+    """
+    values = page.indicators if values is None else values
+    values = values[values["kind"] != "not_defined"].copy()
     order = {key: k for k, key in enumerate(LEVEL_KEYS)}
     values["_level"] = values["chain_level"].map(order)
     values["_trial"] = values["trial_id"].map({t.id: k for k, t in enumerate(page.trials)})
@@ -247,49 +339,97 @@ def indicator_values(page: UnitPage) -> pd.DataFrame:
     return values.drop(columns=["_level", "_trial"])
 
 
+def _indicator_notes(page: UnitPage) -> list[str]:
+    notes = [
+        "ca. = omtrentlig tall slik fylket rapporterte det; .. = ikke rapportert; "
+        ": = skjult av personvernhensyn "
+        f"(færre enn {page.config.min_count} personer, eller en annen celle kunne "
+        "ellers regnes ut).",
+        "95 % KI: Wilson-intervall for andeler.",
+        "Tall fra fylkenes aktivitetslogg gjelder hendelser, ikke enkeltpersoner, "
+        "og vises slik de ble rapportert.",
+    ]
+    if page.period is not None:
+        notes.insert(
+            0,
+            f"Perioden {period_text(page.period)}: aktivitetstall som fylkene har rapportert "
+            "for tidsrom som ligger helt innenfor perioden; et tall for et tidsrom som bare "
+            "delvis ligger i perioden, står som «..». Tall om deltakerne beregnes bare for "
+            "hele forsøket og står i kolonnen «Hele forsøket».",
+        )
+    return notes
+
+
 def indicator_table(page: UnitPage) -> tables.Table:
-    """Indicators against targets per trial; person-level values pass the disclosure layer."""
-    values = indicator_values(page)
+    """Indicators against targets per trial; person-level values pass the disclosure layer.
+
+    With a period, the table shows the period's activity figures beside the whole trial's
+    values (person-level values only for the whole trial: the build protects those once).
+    """
     from coopstats import publication
 
     plan = publication.plan_for(page.datasets, page.config)
-    # the plan holds the build's whole-trial figures: person-level values computed for another
-    # period are not in it and are hidden (never shown from the wrong period)
-    full = indicator_table_frame(
-        page.model_indicators, page.config, plan if page.period is None else None
-    )
+    whole_all = page.model_indicators if page.period is None else page.whole_indicators
+    whole_unit = whole_all[whole_all["unit_id"] == page.unit.id]
+    values = indicator_values(page, whole_unit)
+    full = indicator_table_frame(whole_all, page.config, plan)
     frame = full.loc[values.index]
     own = {str(t) for t in values["trial_id"]}
     items = [it for it in full.attrs.get("sdc_items", []) if dict(it.cell).get("trial") in own]
+    if page.period is not None:
+        frame = _with_period_column(page, values, frame)
     if len(page.trials) > 1:
         names = {t.id: page.registry.models[t.model].name for t in page.trials}
         frame.insert(0, "Forsøk", values["trial_id"].map(names).to_numpy())
     frame = frame.reset_index(drop=True)
+    title = f"Indikatorer for {page.unit.name}"
+    if page.period is not None:
+        title += f", perioden {period_text(page.period)} og hele forsøket"
     return tables.Table(
-        title=f"Indikatorer for {page.unit.name}",
+        title=title,
         population="Varierer per indikator: hendelser i fylkenes aktivitetslogg eller "
         "deltakere i forsøkene",
         source=f"Fylkenes rapportering (aktivitetslogg) og registerdata (deltakere); {plan.source}",
-        notes=[
-            "ca. = omtrentlig tall slik fylket rapporterte det; .. = ikke rapportert; "
-            ": = skjult av personvernhensyn "
-            f"(færre enn {page.config.min_count} personer, eller en annen celle kunne "
-            "ellers regnes ut).",
-            "95 % KI: Wilson-intervall for andeler.",
-            "Tall fra fylkenes aktivitetslogg gjelder hendelser, ikke enkeltpersoner, "
-            "og vises slik de ble rapportert.",
-        ],
+        notes=_indicator_notes(page),
         frame=frame,
         stamp=page.config.stamp,
         disclosure=plan.metadata(items),
     )
 
 
-def funnel_frame(datasets: Datasets, trial_ids: list[str]) -> pd.DataFrame:
-    """Reported funnel counts per event year and step (activity figures, shown as reported)."""
+def _with_period_column(page: UnitPage, whole: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Insert the period's value of every row of ``whole`` (person-level rows read ``..``)."""
+    period = page.model_indicators
+    shown = indicator_table_frame(period, page.config, None)
+    at = {(str(r["trial_id"]), str(r["indicator_id"])): i for i, r in period.iterrows()}
+    cells = []
+    for _, row in whole.iterrows():
+        j = at.get((str(row["trial_id"]), str(row["indicator_id"])))
+        if j is None or (row["person_data"] and not page.config.reproduce_published):
+            cells.append(NOT_AVAILABLE)
+        else:
+            cells.append(shown.at[j, "Verdi"])
+    out = frame.rename(columns={"Verdi": "Hele forsøket", "95 % KI": "95 % KI (hele forsøket)"})
+    out.insert(2, f"Perioden {period_text(page.period)}", cells)
+    return out
+
+
+def funnel_frame(
+    datasets: Datasets, trial_ids: list[str], period: tuple[date, date] | None = None
+) -> pd.DataFrame:
+    """Reported funnel counts per event year and step (activity figures, shown as reported).
+
+    With ``period``, only rows whose reported time span lies inside it (as for indicators).
+    """
     log = datasets.activity_log
     wanted = [s for s, _ in FUNNEL_STEPS]
     sel = log[log["trial_id"].isin(trial_ids) & log["activity"].isin(wanted)].copy()
+    if period is not None:
+        start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
+        inside = (sel["period_start"].isna() | (sel["period_start"] >= start)) & (
+            sel["period_end"].isna() | (sel["period_end"] <= end)
+        )
+        sel = sel[inside]
     if sel.empty:
         return pd.DataFrame(columns=["year", "activity", "count", "qualifier"])
     sel["year"] = pd.to_datetime(sel["period_end"]).dt.year
@@ -302,14 +442,15 @@ def funnel_figure(page: UnitPage) -> Figure:
     Always returns a figure (so the labelled output exists on every page); when the unit has
     reported no funnel the figure says so in words.
     """
-    frame = funnel_frame(page.datasets, [t.id for t in page.trials])
+    frame = funnel_frame(page.datasets, [t.id for t in page.trials], page.period)
     if frame.empty:
+        when = f" for perioden {period_text(page.period)}" if page.period else ""
         fig, ax = plt.subplots(figsize=(7, 1.2))
         ax.set_axis_off()
         ax.text(
             0.5,
             0.5,
-            f"{page.unit.name} har ikke rapportert en rekrutteringstrakt.\n"
+            f"{page.unit.name} har ikke rapportert en rekrutteringstrakt{when}.\n"
             "Derfor vises ingen stolper her.",
             ha="center",
             va="center",

@@ -42,6 +42,7 @@ NOTEBOOK_PREFIXES: tuple[str, ...] = (
     "deltakere",
     "fylke",
     "laering",
+    "midtveis",
     "modell",
 )
 #: Where :func:`prepare_embed_sources` writes by default (relative to the project root).

@@ -10,14 +10,14 @@ covers the syntax the reports use and is documented in ``docs/publishing.md``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import nbformat
 
-from coopstats.publish import NOTEBOOK_PREFIXES, embed_label, notebook_slug
+from coopstats.publish import embed_label
 from coopstats.render import cell_options
 
 if TYPE_CHECKING:
@@ -147,19 +147,13 @@ def figure_cells(path: Path) -> list[dict[str, str]]:
     ]
 
 
-def source_notebook(
-    stem: str, notebook_dir: Path, prefixes: Iterable[str] = NOTEBOOK_PREFIXES
-) -> Path:
-    """The source notebook an executed run came from (``fylke-nav-oslo`` -> ``fylke.ipynb``)."""
-    slug = notebook_slug(stem, prefixes)
-    prefix = stem[: len(stem) - len(slug) - 1] if slug else stem
-    return notebook_dir / f"{prefix}.ipynb"
+def embedded_labels(stem: str, notebooks: Mapping[str, Path]) -> dict[str, dict[str, str]]:
+    """Labels (as suffixed in the embed copy) -> cell options, read from the run's source notebook.
 
-
-def embedded_labels(stem: str, notebook_dir: Path) -> dict[str, dict[str, str]]:
-    """Labels (as suffixed in the embed copy) -> cell options, read from the source notebook."""
-    path = source_notebook(stem, notebook_dir)
-    if not path.is_file():
+    ``notebooks`` maps run stems to source notebooks (:func:`produced_notebooks`).
+    """
+    path = notebooks.get(stem)
+    if path is None or not path.is_file():
         return {}
     return {embed_label(stem, label): opts for label, opts in notebook_labels(path).items()}
 
@@ -170,19 +164,18 @@ def models_with_trials(registry: Registry) -> list[str]:
     return [m for m in registry.models if m in used]
 
 
-def produced_stems(registry: Registry, data_dir: Path) -> set[str]:
-    """Stems of the executed notebooks the batch produces for a registry and data directory.
+def produced_notebooks(
+    root: Path, data_dir: Path, registry: Registry | None = None
+) -> dict[str, Path]:
+    """Stem of every executed notebook the batch produces -> the notebook it runs.
 
-    ``fylke-<unit>`` per unit with a trial, ``modell-<model>`` per model with a trial,
-    ``deltakere-alle`` and ``deltakere-<unit>`` per unit with participants, and ``laering``.
+    Read from the project's run matrix (``runs.yaml``), so a report may embed any run it lists
+    (``midtveis-nav-oslo`` is a run of ``notebooks/fylke.ipynb``).
     """
-    from coopstats.runmatrix import participant_scopes
+    from coopstats.runmatrix import expand, load_config
 
-    stems = {f"fylke-{unit}" for unit in registry.trial_units()}
-    stems |= {f"modell-{model}" for model in models_with_trials(registry)}
-    stems |= {f"deltakere-{scope}" for scope in participant_scopes(data_dir)}
-    stems.add("laering")
-    return stems
+    specs = expand(load_config(root), data_dir, registry)
+    return {spec.name: spec.notebook for spec in specs}
 
 
 def dashboard_stems(registry: Registry) -> set[str]:

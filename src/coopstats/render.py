@@ -14,7 +14,9 @@ from the registry, the value boxes drawn as boxes, a heading per card.
 from __future__ import annotations
 
 import ast
+import hashlib
 import html
+import json
 import os
 import re
 import shutil
@@ -44,6 +46,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("dashbord-fylke", "Dashbord per fylke"),
     ("dashbord-modell", "Dashbord per modell"),
     ("fylke", "Fylker (forsøksenheter)"),
+    ("midtveis", "Fylker i perioden siden forrige rapport (midtveisnotatet)"),
     ("modell", "Modeller"),
     ("deltakere", "Deltakerne"),
     ("laering", "Tverrgående læring"),
@@ -362,25 +365,148 @@ def _remove_intermediates(folder: Path, before: set[Path]) -> None:
             path.unlink(missing_ok=True)
 
 
-def quarto_commands(quarto: str, *, pdf: bool = False) -> list[list[str]]:
-    """The ``quarto render`` calls, in order: the site (HTML and Word), then PDF if asked."""
-    commands = [[quarto, "render"]]
+#: What the last successful Quarto render was made from (see :func:`changed_inputs`).
+RENDER_STATE = Path("_build") / "render-state.json"
+#: Project files every page depends on (besides the Quarto version).
+_PROJECT_GLOBS = ("_quarto*.yml", "references.bib", "styles/*", "_extensions/**/*")
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
+def render_inputs(root: Path) -> list[Path]:
+    """The files Quarto renders as pages: ``project.render`` of ``_quarto.yml``, in order.
+
+    Without that list, every ``.qmd`` and ``.ipynb`` outside folders and files whose names
+    start with ``_`` or ``.`` (Quarto's own rule).
+    """
+    config_path = root / "_quarto.yml"
+    config = (
+        yaml.safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    )
+    patterns = ((config or {}).get("project") or {}).get("render") or ["**/*.qmd", "**/*.ipynb"]
+    found: list[Path] = []
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
+            hidden = any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
+            if path.is_file() and not hidden and path not in found:
+                found.append(path)
+    return found
+
+
+def input_fingerprints(root: Path, quarto: str) -> tuple[str, dict[str, str]]:
+    """(Project fingerprint, page -> fingerprint) of what a Quarto render reads.
+
+    The project part covers the Quarto executable and its version, the project files and the
+    list of pages (a page added or removed changes menus and search). A page's part covers its
+    own text and every embedded notebook (``{{< embed >}}``) it names.
+    """
+    from coopstats.quarto_sources import embeds
+
+    pages = render_inputs(root)
+    project = [quarto.encode(), _quarto_version(quarto, root).encode()]
+    for pattern in _PROJECT_GLOBS:
+        for path in sorted(root.glob(pattern)):
+            if path.is_file():
+                project += [str(path.relative_to(root)).encode(), path.read_bytes()]
+    project += [str(p.relative_to(root)).encode() for p in pages]
+    files: dict[str, str] = {}
+    for page in pages:
+        parts = [page.read_bytes()]
+        if page.suffix == ".qmd":
+            for embed in embeds(page.read_text(encoding="utf-8")):
+                target = (page.parent / embed.path).resolve()
+                parts.append(target.read_bytes() if target.is_file() else b"missing")
+        files[str(page.relative_to(root))] = _digest(*parts)
+    return _digest(*project), files
+
+
+def _quarto_version(quarto: str, root: Path) -> str:
+    try:
+        done = subprocess.run(
+            [quarto, "--version"], cwd=root, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return ""
+    return done.stdout.strip()
+
+
+def _page_output(site: Path, page: str) -> Path:
+    return site / Path(page).with_suffix(".html")
+
+
+def changed_inputs(root: Path, quarto: str, *, force: bool = False) -> list[str] | None:
+    """Pages to render: ``None`` for all of them, else the changed ones (maybe none).
+
+    Everything is rendered when forced, after a failed or unknown earlier render, when the
+    project fingerprint changed or when ``_site`` lacks a page's output.
+    """
+    state_path = root / RENDER_STATE
+    if force or not state_path.is_file():
+        return None
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    project, files = input_fingerprints(root, quarto)
+    before = state.get("files", {})
+    if state.get("project") != project or set(before) != set(files):
+        return None
+    site = root / "_site"
+    if not (site / "index.html").is_file():
+        return None
+    return [
+        page
+        for page, digest in files.items()
+        if before.get(page) != digest or not _page_output(site, page).is_file()
+    ]
+
+
+def _save_render_state(root: Path, quarto: str) -> None:
+    project, files = input_fingerprints(root, quarto)
+    path = root / RENDER_STATE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"project": project, "files": files}, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def quarto_commands(
+    quarto: str, *, pdf: bool = False, pages: list[str] | None = None
+) -> list[list[str]]:
+    """The ``quarto render`` calls, in order: the site (HTML and Word), then PDF if asked.
+
+    ``pages`` limits the site call to those pages (``None``: the whole project; ``[]``: no
+    site call at all).
+    """
+    commands = [] if pages == [] else [[quarto, "render", *(pages or [])]]
     if pdf:
         commands.append([quarto, "render", PDF_INPUT, "--profile", PDF_PROFILE, "--to", "pdf"])
     return commands
 
 
 def render(
-    root: Path, *, quarto: str | None = None, use_quarto: bool = True, pdf: bool = False
+    root: Path,
+    *,
+    quarto: str | None = None,
+    use_quarto: bool = True,
+    pdf: bool = False,
+    force: bool = False,
 ) -> str:
     """Render the project; return a one-line message saying what was produced.
 
     Prepares the embed sources (``_build/embed/``) and the dashboards (``dashboards/``) from
     the executed notebooks, then uses ``quarto render`` in ``root`` when Quarto is on PATH (or
-    given), else the nbconvert fallback. Quarto renders the site in HTML and the reports also
-    in Word; with ``pdf=True`` a second, separate Quarto call renders the reports to PDF, so a
-    failing PDF (no TeX) leaves the HTML and Word in place and raises :class:`PdfRenderError`.
-    A failing HTML/Word render raises :class:`subprocess.CalledProcessError`.
+    given), else the nbconvert fallback. Quarto renders only the pages whose inputs changed
+    since the last successful render (:func:`changed_inputs`; ``force`` renders all). Quarto
+    renders the site in HTML and the reports also in Word; with ``pdf=True`` a second,
+    separate Quarto call renders the reports to PDF, so a failing PDF (no TeX) leaves the HTML
+    and Word in place and raises :class:`PdfRenderError`. A failing HTML/Word render raises
+    :class:`subprocess.CalledProcessError`.
     """
     build = root / "_build"
     if not publish.executed_notebooks(build):
@@ -392,10 +518,21 @@ def render(
     quarto = quarto or (shutil.which("quarto") if use_quarto else None)
     site = root / "_site"
     if quarto:
-        site_call, *pdf_calls = quarto_commands(quarto, pdf=pdf)
+        pages = changed_inputs(root, quarto, force=force)
+        calls = quarto_commands(quarto, pdf=pdf, pages=pages)
         env = quarto_env()
-        subprocess.run(site_call, cwd=root, check=True, env=env)
-        done = f"Rendered the site with {quarto} into {site}: HTML, and Word for the reports."
+        if pages == []:
+            done = (
+                f"Nothing changed since the last render of {site}; `coopstats render --force` "
+                "renders every page again."
+            )
+        else:
+            (root / RENDER_STATE).unlink(missing_ok=True)  # a failed render forces a full one
+            subprocess.run(calls.pop(0), cwd=root, check=True, env=env)
+            _save_render_state(root, quarto)
+            which = "every page" if pages is None else f"{len(pages)} changed page(s)"
+            done = f"Rendered {which} with {quarto} into {site}: HTML, and Word for the reports."
+        pdf_calls = calls
         for call in pdf_calls:
             before = set((root / PDF_INPUT).iterdir())
             result = subprocess.run(call, cwd=root, check=False, env=env)

@@ -89,6 +89,22 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "rows": "unit",
         },
         {
+            "name": "midtveis",
+            "notebook": "notebooks/fylke.ipynb",
+            "each": "unit",
+            "output": "midtveis-{unit}.ipynb",
+            "metadata": "reports/midtveisnotat.qmd",
+            "parameters": {
+                "unit": "{unit}",
+                "data_dir": "{data_dir}",
+                "period": "{siden}/",
+                "min_count": "{min_count}",
+                "reproduce_published": False,
+            },
+            "inputs": ["participants", "spells", "activity_log", "reported_figures", "segments"],
+            "rows": "unit",
+        },
+        {
             "name": "modell",
             "notebook": "notebooks/modell.ipynb",
             "optional": True,
@@ -216,6 +232,8 @@ class NotebookEntry:
     inputs: tuple[str, ...]
     rows: str
     optional: bool = False
+    #: A ``.qmd`` (relative to the project root) whose front-matter values are placeholders.
+    metadata: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +275,17 @@ def _entry(raw: Any, source: str, i: int) -> NotebookEntry:
     path = f"notebooks[{i}]"
     if not isinstance(raw, dict):
         raise _fail(source, path, "a mapping", raw)
-    known = {"name", "notebook", "each", "output", "parameters", "inputs", "rows", "optional"}
+    known = {
+        "name",
+        "notebook",
+        "each",
+        "output",
+        "parameters",
+        "inputs",
+        "rows",
+        "optional",
+        "metadata",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise _fail(source, f"{path}.{unknown[0]}", f"one of {sorted(known)}", unknown[0])
@@ -284,6 +312,9 @@ def _entry(raw: Any, source: str, i: int) -> NotebookEntry:
     optional = raw.get("optional", False)
     if not isinstance(optional, bool):
         raise _fail(source, f"{path}.optional", "true or false", optional)
+    metadata = raw.get("metadata")
+    if metadata is not None and (not isinstance(metadata, str) or not metadata.endswith(".qmd")):
+        raise _fail(source, f"{path}.metadata", "the path of a .qmd file", metadata)
     return NotebookEntry(
         name=raw["name"],
         notebook=raw["notebook"],
@@ -293,6 +324,7 @@ def _entry(raw: Any, source: str, i: int) -> NotebookEntry:
         inputs=_str_list(raw.get("inputs", []), source, f"{path}.inputs"),
         rows=rows,
         optional=optional,
+        metadata=metadata,
     )
 
 
@@ -414,6 +446,29 @@ def row_scope(kind: str, value: str, registry: Registry | None) -> RowScope:
     )
 
 
+def report_metadata(path: Path) -> dict[str, str]:
+    """Scalar front-matter values of a ``.qmd`` as placeholder values (dates as ISO text).
+
+    A run entry with ``metadata: reports/midtveisnotat.qmd`` can pass ``{siden}`` to its
+    notebook, so the report's front matter stays the one place where its period is set.
+    """
+    from coopstats.quarto_sources import front_matter
+
+    if not path.is_file():
+        raise RunMatrixError(f"{path}: the report named under metadata: does not exist")
+    try:
+        data = yaml.safe_load(front_matter(path.read_text(encoding="utf-8"))) or {}
+    except yaml.YAMLError as exc:
+        raise RunMatrixError(f"{path}: the front matter is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise RunMatrixError(f"{path}: the front matter is not a YAML mapping")
+    return {
+        str(k): v.isoformat() if hasattr(v, "isoformat") else str(v)
+        for k, v in data.items()
+        if isinstance(v, (str, int, float)) or hasattr(v, "isoformat")
+    }
+
+
 def _fill(template: Any, values: Mapping[str, Any]) -> Any:
     """Fill ``{name}`` placeholders; a string that is exactly one placeholder keeps its type."""
     if isinstance(template, str):
@@ -454,8 +509,9 @@ def expand(
                 continue
             raise RunMatrixError(f"{config.source}: notebook {entry.notebook} does not exist")
         var, values = _values(entry, registry, data_dir)
+        meta = report_metadata(config.root / entry.metadata) if entry.metadata else {}
         for value in values:
-            fill = {var: value, "data_dir": str(data_dir), "min_count": min_count}
+            fill = {**meta, var: value, "data_dir": str(data_dir), "min_count": min_count}
             output = str(_fill(entry.output, fill))
             specs.append(
                 RunSpec(
