@@ -271,8 +271,45 @@ def test_citations_name_document_and_section_not_ids_or_lines():
     for source in SOURCES:
         text = sources.cite(source, "" if source == "public" else "100-120")
         assert not jargon([text]), text
-    attrs = sources.data_attributes(type("P", (), {"source": "seed-000", "lines": "1-2"})())
-    assert attrs == 'data-source="seed-000" data-lines="1-2"'
+
+
+def test_provenance_is_machine_readable_in_the_html_but_never_visible_text():
+    import html
+    import json
+    import re
+    from html.parser import HTMLParser
+
+    from coopstats import fylke, modell
+
+    demo = ROOT / "data" / "demo"
+    page = modell.load_page("veiledningstelefonen", demo)
+    unit = fylke.load_page("nav-ost-viken", demo)
+    for table, expected in (
+        (modell.core_elements(page), [e.provenance for e in page.model.core_elements]),
+        (fylke.adaptations(unit), [a.provenance for t in unit.trials for a in t.adaptations]),
+        (fylke.events_table(unit), [e.provenance for t in unit.trials for e in t.events]),
+    ):
+        markup = table._repr_html_()
+        found = re.search(r'data-provenance="([^"]*)"', markup)
+        assert found, table.title
+        records = json.loads(html.unescape(found.group(1)))
+        wanted = []
+        for p in expected:
+            record = {"source": p.source, "lines": str(p.lines or "")}
+            if record not in wanted:
+                wanted.append(record)
+        assert records == wanted
+
+        class Text(HTMLParser):
+            chunks: list[str] = []
+
+            def handle_data(self, data):
+                self.chunks.append(data)
+
+        reader = Text()
+        reader.chunks = []
+        reader.feed(markup)
+        assert not jargon(reader.chunks), table.title
 
 
 # --------------------------------------------------------------------------- hand-written prose

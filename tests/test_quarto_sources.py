@@ -423,7 +423,7 @@ def test_quarto_renders_the_project(quarto_project):
     """With Quarto installed: reports in HTML and Word, every dashboard, no unresolved ?@."""
     project, output = quarto_project
     message = output
-    assert "Rendered the site" in message
+    assert "Rendered every page" in message
     assert "Unable to resolve crossref" not in output, output[-3000:]
     site = project / "_site"
     assert (site / "index.html").is_file()
@@ -435,6 +435,10 @@ def test_quarto_renders_the_project(quarto_project):
         assert not (site / "reports" / doc.with_suffix(".pdf").name).exists()  # PDF on request
     for stem in qs.dashboard_stems(load_registry()):
         assert (site / "dashboards" / f"{stem}.html").is_file()
+    # a second render with nothing changed calls Quarto no more
+    from coopstats.render import render
+
+    assert "Nothing changed" in render(project, quarto=shutil.which("quarto"))
 
 
 @pytest.mark.quarto

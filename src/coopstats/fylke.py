@@ -239,6 +239,7 @@ def adaptations(page: UnitPage) -> tables.Table:
             "kjerneelementet."
         ],
         frame=frame.set_index(["Modell", "Kjerneelement"]),
+        provenance=[a.provenance for t in page.trials for a in t.adaptations],
     )
 
 
@@ -278,6 +279,12 @@ def events_table(page: UnitPage) -> tables.Table:
         source=source,
         notes=["Tidspunktet er oppgitt så nøyaktig som kildene gjør det (dag, måned, årstid, år)."],
         frame=shown,
+        provenance=[
+            e.provenance
+            for t in page.trials
+            for e in t.events
+            if e.label in set(frame.loc[frame["trial_id"] == t.id, "event"])
+        ],
     )
 
 

@@ -347,6 +347,7 @@ def core_elements(page: ModelPage) -> tables.Table:
             "Kilde = dokumentet og avsnittet som beskriver kjerneelementet.",
             *sources.reference_list(used),
         ],
+        provenance=[e.provenance for e in page.model.core_elements],
     )
 
 

@@ -9,13 +9,14 @@ fall in, using the entries of ``references.bib``:
 >>> cite("seed-003", "3580-3590")
 'ideas2evidence (2024): Delrapport 1, avsnitt 6.1'
 
-The internal id and the line numbers stay machine-readable only: :func:`data_attributes` gives
-them as HTML ``data-`` attributes, and the YAML files keep them as they are.
+The internal id and the line numbers stay machine-readable only: :func:`provenance_attribute` gives
+them as an HTML ``data-provenance`` attribute, and the YAML files keep them as they are.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -26,7 +27,7 @@ __all__ = [
     "Reference",
     "cite",
     "cite_provenance",
-    "data_attributes",
+    "provenance_attribute",
     "reference_list",
     "section",
 ]
@@ -198,8 +199,19 @@ def reference_list(sources: Iterable[str]) -> list[str]:
     return [REFERENCES[s].full() for s in sorted(set(sources)) if s in REFERENCES]
 
 
-def data_attributes(provenance: object) -> str:
-    """The internal id and line numbers as HTML attributes (machine-readable only)."""
-    source = html.escape(str(getattr(provenance, "source", "")), quote=True)
-    lines = html.escape(str(getattr(provenance, "lines", "") or ""), quote=True)
-    return f'data-source="{source}" data-lines="{lines}"'
+def provenance_attribute(provenances: Iterable[object]) -> str:
+    """The internal ids and line numbers as one HTML ``data-provenance`` attribute (JSON).
+
+    For auditors only: ``[{"source": "seed-000", "lines": "503-505"}, …]``, each pair once,
+    in order. Readers see the citations (:func:`cite_provenance`) instead.
+    """
+    records: list[dict[str, str]] = []
+    for prov in provenances:
+        record = {
+            "source": str(getattr(prov, "source", "")),
+            "lines": str(getattr(prov, "lines", "") or ""),
+        }
+        if record not in records:
+            records.append(record)
+    text = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+    return f'data-provenance="{html.escape(text, quote=True)}"'

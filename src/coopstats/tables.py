@@ -107,6 +107,9 @@ class Table:
     #: Show the title as a visible ``<caption>`` (off: the cell's ``tbl-cap``/``title`` is the
     #: caption; the title is always the table's accessible name).
     show_caption: bool = False
+    #: Registry provenance behind the rows (internal ids and lines): a ``data-provenance``
+    #: attribute for auditors, never visible text (readers get citations).
+    provenance: list = field(default_factory=list)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         return with_metadata({"text/html": self._repr_html_()}, self.disclosure)
@@ -171,9 +174,14 @@ class Table:
         def align(num: bool) -> str:
             return _ALIGN[num]
 
+        audit = ""
+        if self.provenance:
+            from coopstats.sources import provenance_attribute
+
+            audit = " " + provenance_attribute(self.provenance)
         out = [
             f'<div class="coopstats-table-wrap" tabindex="0" role="region" aria-label="{title}"'
-            ' style="overflow-x: auto; max-width: 100%">',
+            f' style="overflow-x: auto; max-width: 100%"{audit}>',
             f'<table class="coopstats-table" aria-label="{title}">',
         ]
         if self.show_caption:
