@@ -1,4 +1,4 @@
-"""Command-line interface: ``coopstats validate | run | audit | render | build | demo``."""
+"""Command-line interface: ``coopstats validate | import | run | audit | render | build | demo``."""
 
 from __future__ import annotations
 
@@ -147,6 +147,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from coopstats.importer import main_import
+
+    return main_import(Path(args.src), Path(args.dest), overwrite=args.overwrite)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from coopstats.demo import generate_demo
 
@@ -278,6 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="parallel kernels (default: jobs in runs.yaml, 'auto' = one per core)",
     )
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser(
+        "import",
+        help="turn a delivery as sent (CSV with , or ;, Excel, Norwegian headers) into a "
+        "contract delivery, with a report of every change",
+    )
+    p.add_argument("src", help="a folder of CSV/Excel files, or one Excel workbook")
+    p.add_argument("dest", help="folder to write the contract delivery to (must be empty)")
+    p.add_argument("--overwrite", action="store_true", help="replace the contents of DEST")
+    p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("demo", help="regenerate the synthetic demo data")
     p.add_argument("directory", nargs="?", default=str(DEFAULT_DATA))
