@@ -8,11 +8,11 @@ DATA ?= data/demo
 .PHONY: build test env lint format demo clean help
 
 help:
-	@echo "make build   set up .venv if missing, validate the demo data, run the batch, render"
+	@echo "make build   set up .venv if missing, then coopstats build: validate, run, audit, render"
 	@echo "make test    set up .venv if missing, run the whole test suite"
 	@echo "make lint    ruff check + ruff format --check + panache lint"
 	@echo "make demo    regenerate the synthetic demo data in data/demo"
-	@echo "make clean   remove _build/ and _site/"
+	@echo "make clean   remove _build/, _site/ and _site.utdatert/"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,7 @@ $(STAMP): pyproject.toml
 env: $(STAMP)
 
 build: env
-	$(VENV)/bin/coopstats validate $(DATA)
-	$(VENV)/bin/coopstats run --data $(DATA)
-	$(VENV)/bin/coopstats audit
-	$(VENV)/bin/coopstats render
+	$(VENV)/bin/coopstats build --data $(DATA)
 
 test: env
 	$(VENV)/bin/pytest
@@ -44,4 +41,4 @@ demo: env
 	$(PY) -m coopstats.demo $(DATA)
 
 clean:
-	rm -rf _build _site
+	rm -rf _build _site _site.utdatert

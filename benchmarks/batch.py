@@ -59,7 +59,7 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
 
 
 def _executed(summary: str) -> int:
-    match = re.search(r"(\d+) cached, (\d+) executed", summary)
+    match = re.search(r"(\d+) mellomlagret, (\d+) kjørt", summary)  # the CLI's summary line
     if not match:
         raise SystemExit(f"benchmark: no summary in output:\n{summary}")
     return int(match.group(2))

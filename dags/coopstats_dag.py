@@ -209,10 +209,11 @@ RUNS = json.loads(
     }
   },
   {
-    "name": "deltakere-alle",
+    "name": "deltakere-lengre-varighet-alle",
     "notebook": "notebooks/deltakere.ipynb",
-    "output": "_build/notebooks/deltakere-alle.ipynb",
+    "output": "_build/notebooks/deltakere-lengre-varighet-alle.ipynb",
     "parameters": {
+      "model": "lengre-varighet",
       "scope": "alle",
       "data_dir": "{data_dir}",
       "min_count": 5,
@@ -220,10 +221,11 @@ RUNS = json.loads(
     }
   },
   {
-    "name": "deltakere-nav-oslo",
+    "name": "deltakere-lengre-varighet-nav-oslo",
     "notebook": "notebooks/deltakere.ipynb",
-    "output": "_build/notebooks/deltakere-nav-oslo.ipynb",
+    "output": "_build/notebooks/deltakere-lengre-varighet-nav-oslo.ipynb",
     "parameters": {
+      "model": "lengre-varighet",
       "scope": "nav-oslo",
       "data_dir": "{data_dir}",
       "min_count": 5,
@@ -231,10 +233,11 @@ RUNS = json.loads(
     }
   },
   {
-    "name": "deltakere-nav-ost-viken",
+    "name": "deltakere-lengre-varighet-nav-ost-viken",
     "notebook": "notebooks/deltakere.ipynb",
-    "output": "_build/notebooks/deltakere-nav-ost-viken.ipynb",
+    "output": "_build/notebooks/deltakere-lengre-varighet-nav-ost-viken.ipynb",
     "parameters": {
+      "model": "lengre-varighet",
       "scope": "nav-ost-viken",
       "data_dir": "{data_dir}",
       "min_count": 5,
@@ -242,10 +245,11 @@ RUNS = json.loads(
     }
   },
   {
-    "name": "deltakere-nav-vestland",
+    "name": "deltakere-lengre-varighet-nav-vestland",
     "notebook": "notebooks/deltakere.ipynb",
-    "output": "_build/notebooks/deltakere-nav-vestland.ipynb",
+    "output": "_build/notebooks/deltakere-lengre-varighet-nav-vestland.ipynb",
     "parameters": {
+      "model": "lengre-varighet",
       "scope": "nav-vestland",
       "data_dir": "{data_dir}",
       "min_count": 5,

@@ -32,8 +32,8 @@ def test_one_failure_does_not_stop_the_others_and_is_named():
     results = run_batch(specs, runner=runner, progress=False)
     assert [r.status for r in results] == ["ok", "failed", "ok"]
     text = "\n".join(summary_lines(results))
-    assert "2 ok, 1 failed" in text
-    assert "FAILED b: ValueError: broken county" in text
+    assert "2 ok, 1 feilet" in text
+    assert "FEILET b: ValueError: broken county" in text
 
 
 def test_real_papermill_run_is_atomic_and_keeps_failed_notebook(tmp_path):
@@ -70,6 +70,6 @@ def test_a_second_batch_over_the_same_run_is_refused(tmp_path):
     (out.parent / ".coopstats").mkdir()
     with open(out.parent / ".coopstats" / "nb.ipynb.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(RuntimeError, match="another `coopstats run` is executing nb"):
+        with pytest.raises(RuntimeError, match="en annen `coopstats run` kjører nb"):
             run_batch([RunSpec("nb", nb, out)], BatchSettings(jobs=1), progress=False)
     assert stale.exists(), "a running batch's temporary file is left alone"

@@ -128,10 +128,10 @@ def test_killed_batch_keeps_finished_runs_and_trusts_no_partial_file(tmp_path, c
     assert main(argv) == 0
     text = capsys.readouterr().out
     lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("slow-")}
-    assert lines["slow-u1"].endswith("yes") and lines["slow-u2"].endswith("yes")
-    assert "no (no cache record)" in lines["slow-u3"]
-    assert "no (new)" in lines["slow-u4"]
-    assert "4 ok, 0 failed; 2 cached, 2 executed" in text
+    assert lines["slow-u1"].endswith("ja") and lines["slow-u2"].endswith("ja")
+    assert "nei (ingen post i mellomlageret)" in lines["slow-u3"]
+    assert "nei (ny)" in lines["slow-u4"]
+    assert "4 ok, 0 feilet; 2 mellomlagret, 2 kjørt" in text
     for unit in UNITS:
         executed = nbformat.read(out / f"slow-{unit}.ipynb", as_version=4)
         assert executed.cells[-1].outputs[0]["text"] == f"done {unit}\n"
@@ -153,11 +153,13 @@ def test_ctrl_c_stops_the_batch_cleanly(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, stderr
-    assert "interrupted" in stderr
+    assert "avbrutt" in stderr
     lines = {line.split()[0]: line for line in stdout.splitlines() if line.startswith("slow-")}
     assert " ok " in lines["slow-u1"]
-    assert " interrupted " in lines["slow-u2"]
-    assert " not run " in lines["slow-u3"] and " not run " in lines["slow-u4"]
+    assert " avbrutt " in lines["slow-u2"]
+    assert " ikke kjørt " in lines["slow-u3"] and " ikke kjørt " in lines["slow-u4"]
+    # only the run that finished counts as executed; the others are named as stopped
+    assert "1 ok, 0 feilet, 1 avbrutt, 2 ikke kjørt; 0 mellomlagret, 1 kjørt" in stdout
     assert (out / "slow-u1.ipynb").exists()
     assert not (out / "slow-u2.ipynb").exists()
     assert not list(out.glob(".*.tmp.ipynb"))

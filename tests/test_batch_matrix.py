@@ -68,9 +68,13 @@ def test_optional_notebooks_join_only_when_they_exist(tmp_path):
     assert names == {"fylke", "midtveis"}  # both run notebooks/fylke.ipynb
     _notebook(tmp_path / "notebooks" / "deltakere.ipynb")
     specs = build_run_matrix(tmp_path, DEMO, config=config)
-    scopes = [s.parameters["scope"] for s in specs if s.entry == "deltakere"]
+    runs = [s for s in specs if s.entry == "deltakere"]
+    scopes = [(s.parameters["model"], s.parameters["scope"]) for s in runs]
     assert scopes == participant_scopes(DEMO)
-    assert scopes[0] == "alle" and set(scopes[1:]) == {"nav-oslo", "nav-ost-viken", "nav-vestland"}
+    assert scopes[0] == ("lengre-varighet", "alle")
+    assert {s for _, s in scopes[1:]} == {"nav-oslo", "nav-ost-viken", "nav-vestland"}
+    assert runs[0].name == "deltakere-lengre-varighet-alle"
+    assert set(runs[0].tags) == {"lengre-varighet", "alle"}
     _notebook(tmp_path / "notebooks" / "modell.ipynb")
     specs = build_run_matrix(tmp_path, DEMO, config=config)
     models = {s.parameters["model"] for s in specs if s.entry == "modell"}
@@ -79,10 +83,22 @@ def test_optional_notebooks_join_only_when_they_exist(tmp_path):
 
 def test_participant_scopes_follow_the_data(tmp_path):
     (tmp_path / "participants.csv").write_text(
-        "person_id,unit_id,trial_id\nP1,nav-b,t\nP2,nav-a,t\nP3,nav-b,t\n", encoding="utf-8"
+        "person_id,unit_id,trial_id\n"
+        "P1,nav-vestland,lengre-varighet-vestland\n"
+        "P2,nav-oslo,lengre-varighet-oslo\n"
+        "P3,nav-innlandet,moteplassen-innlandet\n"
+        "P4,nav-oslo,ukjent-forsok\n",
+        encoding="utf-8",
     )
-    assert participant_scopes(tmp_path) == ["alle", "nav-a", "nav-b"]
-    assert participant_scopes(tmp_path / "missing") == ["alle"]
+    # per model in registry order; a trial the registry does not know belongs to no page
+    assert participant_scopes(tmp_path) == [
+        ("moteplassen", "alle"),
+        ("moteplassen", "nav-innlandet"),
+        ("lengre-varighet", "alle"),
+        ("lengre-varighet", "nav-oslo"),
+        ("lengre-varighet", "nav-vestland"),
+    ]
+    assert participant_scopes(tmp_path / "missing") == []
 
 
 def test_only_accepts_run_names_units_aliases_and_models(tmp_path):
@@ -201,3 +217,33 @@ def test_row_scopes():
     model = row_scope("model", "lengre-varighet", registry)
     assert model.models == {"lengre-varighet"}
     assert model.units == {t.unit for t in registry.trials.values() if t.model == "lengre-varighet"}
+
+
+def test_outputs_no_run_writes_any_more_are_stale(tmp_path):
+    from coopstats.runmatrix import stale_outputs
+
+    specs = build_run_matrix(ROOT, DEMO, load_registry(), out_dir=tmp_path)
+    for spec in specs[:3]:
+        spec.output.write_text("{}", encoding="utf-8")
+    old = tmp_path / "deltakere-alle.ipynb"  # a run of an older matrix
+    old.write_text("{}", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("", encoding="utf-8")
+    assert stale_outputs(tmp_path, specs) == [old]
+
+
+def test_coopstats_run_removes_stale_outputs_but_not_with_only(tmp_path, monkeypatch, capsys):
+    from coopstats import cli, runmatrix
+
+    out = tmp_path / "out"
+    out.mkdir()
+    old = out / "deltakere-alle.ipynb"
+    config = runmatrix.load_config(ROOT)
+    config = type(config)(**{**config.__dict__, "output_dir": out})
+    monkeypatch.setattr(runmatrix, "load_config", lambda root, path=None: config)
+    monkeypatch.setattr("coopstats.batch.run_batch", lambda specs, settings, progress: [])
+    old.write_text("{}", encoding="utf-8")
+    cli.main(["run", "--data", str(DEMO), "--only", "nav-oslo", "--no-progress"])
+    assert old.exists()
+    cli.main(["run", "--data", str(DEMO), "--no-progress"])
+    assert not old.exists()
+    assert "deltakere-alle" in capsys.readouterr().out

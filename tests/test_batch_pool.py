@@ -170,9 +170,9 @@ def test_one_broken_unit_fails_alone_and_is_reported(tmp_path, capsys):
 
     assert main(argv) == 1
     text = capsys.readouterr().out
-    assert "2 ok, 2 failed; 0 cached, 4 executed" in text
-    assert "FAILED tiny-bad: ValueError: fylke mangler data" in text
-    assert "FAILED tiny-die: DeadKernelError: Kernel died" in text
+    assert "2 ok, 2 feilet; 0 mellomlagret, 4 kjørt" in text
+    assert "FEILET tiny-bad: ValueError: fylke mangler data" in text
+    assert "FEILET tiny-die: DeadKernelError: Kernel died" in text
     for unit in ("a", "c"):
         executed = nbformat.read(out / f"tiny-{unit}.ipynb", as_version=4)
         assert executed.cells[-1].outputs[0]["text"] == f"unit {unit} notebooks\n"
@@ -190,21 +190,21 @@ def test_one_broken_unit_fails_alone_and_is_reported(tmp_path, capsys):
     # next batch: the finished units are cached, the failed ones run again
     assert main(argv) == 1
     text = capsys.readouterr().out
-    assert "2 ok, 2 failed; 2 cached, 2 executed" in text
-    assert text.count("  yes") == 2
+    assert "2 ok, 2 feilet; 2 mellomlagret, 2 kjørt" in text
+    assert text.count("  ja") == 2
 
     # one unit's data changes: only that unit runs; --force runs everything
     rows = (data / "participants.csv").read_text().replace("P3,c,", "P3,c,t")
     (data / "participants.csv").write_text(rows)
     good = ["run", "--config", str(config), "--data", str(data), "--only", "a", "--no-progress"]
     assert main(good) == 0
-    assert "0 cached, 1 executed" in capsys.readouterr().out  # --only executes even if cached
+    assert "0 mellomlagret, 1 kjørt" in capsys.readouterr().out  # --only executes even if cached
     assert main(argv) == 1
     text = capsys.readouterr().out
-    assert "tiny-c    ok" in text and "no (changed data: participants)" in text
-    assert "2 ok, 2 failed; 1 cached, 3 executed" in text
+    assert "tiny-c    ok" in text and "nei (endret data: participants)" in text
+    assert "2 ok, 2 feilet; 1 mellomlagret, 3 kjørt" in text
     assert main([*argv, "--force"]) == 1
-    assert "0 cached, 4 executed" in capsys.readouterr().out
+    assert "0 mellomlagret, 4 kjørt" in capsys.readouterr().out
 
 
 def test_a_cell_timeout_fails_that_run_and_the_kernel_is_replaced(tmp_path):

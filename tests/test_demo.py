@@ -344,5 +344,5 @@ def test_failure_leaves_no_partial_files(tmp_path, monkeypatch):
 
 def test_command_line_entry(tmp_path, capsys):
     assert main([str(tmp_path), "--seed", "3"]) == 0
-    assert len(list(tmp_path.glob("*.csv"))) == 5
+    assert len(list(tmp_path.glob("*.csv"))) == 6  # five contract files and coverage.csv
     assert "participants.csv" in capsys.readouterr().out

@@ -939,3 +939,16 @@ def test_docs_list_exactly_the_synonyms() -> None:
             assert row is not None, f"{table}.{column} missing from docs/import.md"
             listed = [v for v in row.group(1).split(", ") if v]
             assert listed == data[table]["columns"].get(column, []), f"{table}.{column}"
+
+
+def test_the_optional_coverage_manifest_is_imported_when_present(src: Path, tmp_path: Path) -> None:
+    copy_demo(src)
+    manifest = (DEMO / "coverage.csv").read_text(encoding="utf-8")
+    frame = pd.read_csv(DEMO / "coverage.csv", dtype=str, keep_default_na=False)
+    frame.to_csv(src / "dekning.csv", sep=";", index=False)
+    import_delivery(src, tmp_path / "ut")
+    assert (tmp_path / "ut" / "coverage.csv").read_text(encoding="utf-8") == manifest
+    (tmp_path / "uten").mkdir()
+    copy_demo(tmp_path / "uten")
+    import_delivery(tmp_path / "uten", tmp_path / "ut2")
+    assert not (tmp_path / "ut2" / "coverage.csv").exists()

@@ -129,14 +129,16 @@ def tiny(tmp_path: Path) -> Datasets:
             person("P3", "M"),
         ],
         spells=[
+            # Intake 2023-08-21: "the five years before intake" is 2018-08-21..2023-08-20.
             # P1: work ending on the first day of the window counts (overlap, inclusive).
-            spell("S1", "P1", "arbeid", "arbeid", "2015-01-01", "2018-01-01"),
-            # P2: work starting after the window does not count.
-            spell("S2", "P2", "arbeid", "arbeid", "2024-01-01"),
+            spell("S1", "P1", "arbeid", "arbeid", "2015-01-01", "2018-08-21"),
+            # P2: work starting on the intake day (the trial's own) is not "before intake".
+            spell("S2", "P2", "arbeid", "arbeid", "2023-08-21"),
             # P3: open-ended work from before the window counts.
             spell("S3", "P3", "arbeid", "arbeid", "2017-06-01"),
-            # October 2023: tiltakspenger counts, sosialhjelp does not.
-            spell("S4", "P1", "ytelse", "tiltakspenger", "2023-09-01", "2023-10-01"),
+            # The month before intake (2023-07-21..2023-08-20): tiltakspenger ending the day
+            # before intake counts, sosialhjelp does not (not one of the codes).
+            spell("S4", "P1", "ytelse", "tiltakspenger", "2023-08-01", "2023-08-20"),
             spell("S5", "P2", "ytelse", "sosialhjelp", "2023-01-01", "2023-12-31"),
             # A spell of a person outside the trial must not count.
             spell("S6", "X9", "arbeid", "arbeid", "2019-01-01", "2019-12-31"),

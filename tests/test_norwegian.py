@@ -35,7 +35,7 @@ RUNS = [
     "fylke-nav-innlandet",
     "modell-lengre-varighet",
     "modell-moteplassen",
-    "deltakere-alle",
+    "deltakere-lengre-varighet-alle",
     "laering",
     "dashbord-fylke-nav-oslo",
     "dashbord-modell-moteplassen",

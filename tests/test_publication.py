@@ -28,12 +28,15 @@ def test_same_definition_is_the_same_cell_in_table_and_indicator(demo):
     assert publication.measure_variable(measure, defs) == publication.indicator_variable(indicator)
     plan = publication.plan_for(demo, DisclosureConfig())
     num, den = publication.indicator_key(indicator, "lengre-varighet-oslo")
-    table_cell = sdc.make_key(
-        {"unit": "nav-oslo", publication.measure_variable(measure, defs): publication.YES}
-    )
-    # the same persons: one trial per unit in the demo
-    assert plan.system.values[num] == plan.system.values[table_cell]
-    assert (num in plan.hidden) == (table_cell in plan.hidden)
+    row = {"model": "lengre-varighet", "unit": "nav-oslo"}
+    table_cell = sdc.make_key({**row, publication.measure_variable(measure, defs): "ja"})
+    unit_page_cell = sdc.make_key({"unit": "nav-oslo", "gender": "K"})
+    table_gender = sdc.make_key({**row, "gender": "K"})
+    # the same persons (one trial per unit in the demo): one cell of the plan, however a page
+    # names it, so it cannot be hidden on one page and shown on another
+    assert plan.fact(sdc.Item(num)).item == plan.fact(sdc.Item(table_cell)).item
+    assert plan.value(sdc.Item(unit_page_cell)) == plan.value(sdc.Item(table_gender))
+    assert plan.visible(unit_page_cell) == plan.visible(table_gender)
 
 
 def test_every_planned_small_cell_is_hidden_and_the_plan_passes_its_audit(demo):
@@ -81,8 +84,8 @@ def test_protection_that_finds_no_mend_hides_every_published_figure(demo, monkey
     assert sdc.audit(plan.system, plan.hidden, 5) == []
 
 
-def test_participant_tables_for_a_subset_are_refused(demo):
-    """Tables for one model would be a second, separately protected system of the same people."""
-    pop = participants.build_population(demo, config=DisclosureConfig(), model="moteplassen")
-    with pytest.raises(ValueError, match="subset"):
-        participants.build_tables(pop)
+def test_a_model_without_participants_gets_a_page_of_not_applicable(demo):
+    report = participants.load_report("alle", DEMO, model="moteplassen")
+    frame = report.table("5.1").frame
+    assert list(frame.index) == ["Total (N=0)"]
+    assert set(frame.iloc[0]) == {"."}

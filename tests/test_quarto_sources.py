@@ -202,7 +202,7 @@ def test_statusrapport_follows_the_seed_structure_and_covers_every_trial_unit(re
     }
     assert participant_tables
     for label in participant_tables:
-        assert embed_label("deltakere-alle", label) in embedded, label
+        assert embed_label("deltakere-lengre-varighet-alle", label) in embedded, label
     assert "tbl-laeringspunkter" in embedded
 
 
@@ -423,7 +423,7 @@ def test_quarto_renders_the_project(quarto_project):
     """With Quarto installed: reports in HTML and Word, every dashboard, no unresolved ?@."""
     project, output = quarto_project
     message = output
-    assert "Rendered every page" in message
+    assert "Rendret alle sidene" in message
     assert "Unable to resolve crossref" not in output, output[-3000:]
     site = project / "_site"
     assert (site / "index.html").is_file()
@@ -438,7 +438,7 @@ def test_quarto_renders_the_project(quarto_project):
     # a second render with nothing changed calls Quarto no more
     from coopstats.render import render
 
-    assert "Nothing changed" in render(project, quarto=shutil.which("quarto"))
+    assert "Ingenting er endret" in render(project, quarto=shutil.which("quarto"))
 
 
 @pytest.mark.quarto

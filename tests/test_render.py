@@ -73,7 +73,7 @@ def test_fallback_pages_hide_code_and_keep_captions_alt_and_index(tmp_path):
 def test_render_without_quarto_says_what_is_missing(tmp_path):
     _executed_notebook(tmp_path / "_build" / "notebooks" / "fylke-a.ipynb", "NAV Alfa")
     message = render(tmp_path, use_quarto=False)
-    assert "Quarto was not found" in message
+    assert "Fant ikke Quarto" in message
     assert QUARTO_MISSING.split(":")[0] in message
     assert (tmp_path / "_site" / "index.html").is_file()
 
@@ -105,7 +105,7 @@ def test_cli_reports_a_failing_quarto_render(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(root)
     assert cli.main(["render"]) == 1
-    assert "`quarto render` failed with exit code 3" in capsys.readouterr().err
+    assert "`quarto render` feilet med avslutningskode 3" in capsys.readouterr().err
 
 
 def _fake_quarto(tmp_path: Path, pdf_exit: int) -> Path:
@@ -179,7 +179,7 @@ def test_quarto_renders_only_the_pages_whose_inputs_changed(tmp_path):
 
     assert calls_of()[0] == ["render"]  # first render: everything
     calls, message = calls_of()
-    assert calls == [] and "Nothing changed" in message
+    assert calls == [] and "Ingenting er endret" in message
     (root / "reports" / "r.qmd").write_text("---\ntitle: R2\n---\n", encoding="utf-8")
     assert calls_of()[0] == ["render reports/r.qmd"]
     # a new run of the embedded notebook changes the report that embeds it
@@ -214,7 +214,7 @@ def test_a_failing_pdf_keeps_html_and_word_and_says_what_is_missing(tmp_path, mo
         render(root, quarto=str(fake), pdf=True)
     message = str(info.value)
     assert "quarto install tinytex" in message and "texlive" in message
-    assert "HTML and Word files are kept" in message
+    assert "HTML- og Word-filene er beholdt" in message
     for name in ("index.html", "reports/r.html", "reports/r.docx"):
         assert (root / "_site" / name).is_file()
     # LaTeX leftovers of the failed PDF are removed from the sources.
@@ -249,3 +249,38 @@ def test_quarto_gets_this_python_for_notebooks(monkeypatch):
     assert quarto_env()["QUARTO_PYTHON"] == sys.executable
     monkeypatch.setenv("QUARTO_PYTHON", "/opt/python")
     assert quarto_env()["QUARTO_PYTHON"] == "/opt/python"
+
+
+def _with_delivery(path: Path, data_dir: str) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["papermill"] = {"parameters": {"data_dir": data_dir, "unit": "x"}}
+    nbformat.write(nb, path)
+
+
+def test_fallback_pages_and_index_say_when_and_from_which_delivery(tmp_path):
+    from datetime import datetime
+
+    build, site = tmp_path / "_build", tmp_path / "_site"
+    for name in ("fylke-a", "fylke-b"):
+        path = build / "notebooks" / f"{name}.ipynb"
+        _executed_notebook(path, name)
+        _with_delivery(path, "/sikker/leveranse-2026-05")
+    built = datetime(2026, 5, 3, 14, 5)
+    pages = render_fallback(build, site, built=built)
+    assert {p.delivery for p in pages} == {"leveranse-2026-05"}
+    line = "Bygget 3. mai 2026 kl. 14.05 fra datagrunnlaget leveranse-2026-05."
+    assert line in (site / "index.html").read_text(encoding="utf-8")
+    assert line in (site / "fylke-a.html").read_text(encoding="utf-8")
+    assert "ulike datagrunnlag" not in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_pages_from_different_deliveries_are_named_with_a_warning(tmp_path):
+    build = tmp_path / "_build" / "notebooks"
+    for name, data in (("fylke-a", "/d/demo"), ("fylke-b", "/d/leveranse-2026-05")):
+        _executed_notebook(build / f"{name}.ipynb", name)
+        _with_delivery(build / f"{name}.ipynb", data)
+    message = render(tmp_path, use_quarto=False)
+    assert "Advarsel: sidene er kjørt på ulike datagrunnlag (demo, leveranse-2026-05)" in message
+    index = (tmp_path / "_site" / "index.html").read_text(encoding="utf-8")
+    assert "fra datagrunnlagene demo og leveranse-2026-05" in index
+    assert "Sidene er kjørt på ulike datagrunnlag" in index

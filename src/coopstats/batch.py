@@ -132,8 +132,8 @@ def project_root(start: Path | None = None) -> Path:
         ).is_file():
             return candidate
     raise FileNotFoundError(
-        f"No coopstats project found from {here}: expected runs.yaml or notebooks/fylke.ipynb "
-        "in it or a parent."
+        f"fant ikke et coopstats-prosjekt fra {here}: forventet runs.yaml eller "
+        "notebooks/fylke.ipynb i mappa eller en mappe over den."
     )
 
 
@@ -506,7 +506,7 @@ def _locked(outputs: Iterable[Path]) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise RuntimeError(
-                    f"another `coopstats run` is executing {output.stem}; wait for it to finish"
+                    f"en annen `coopstats run` kjører {output.stem}; vent til den er ferdig"
                 ) from None
             stale = [
                 *output.parent.glob(f".{glob.escape(output.stem)}.*.tmp.ipynb"),
@@ -675,7 +675,7 @@ def run_batch(
     if settings.log_dir is not None and runner is None:
         settings.log_dir.mkdir(parents=True, exist_ok=True)
         elapsed = time.perf_counter() - started
-        text = "\n".join(summary_lines(final)) + f"\nwall time {elapsed:.1f} s\n"
+        text = "\n".join(summary_lines(final, language="en")) + f"\nwall time {elapsed:.1f} s\n"
         (settings.log_dir / "batch.log").write_text(text, encoding="utf-8")
     if interrupted:
         raise BatchInterrupted(final)
@@ -690,25 +690,112 @@ class BatchInterrupted(KeyboardInterrupt):
         self.results = results
 
 
-def summary_lines(results: list[RunResult]) -> list[str]:
-    """The summary table (run, status, seconds, cached) and the failures' first error lines."""
+#: Texts of the summary: Norwegian for the terminal, English for ``batch.log``.
+_SUMMARY_TEXT: dict[str, dict[str, str]] = {
+    "nb": {
+        "header": "{run:<{w}}  {status:<11}  sekunder  mellomlagret",
+        "run": "kjøring",
+        "status": "status",
+        "yes": "ja",
+        "no": "nei",
+        "ok": "ok",
+        "failed": "feilet",
+        "interrupted": "avbrutt",
+        "not run": "ikke kjørt",
+        "counts": "{ok} ok, {failed} feilet",
+        "stopped": ", {interrupted} avbrutt, {not_run} ikke kjørt",
+        "tail": "; {cached} mellomlagret, {executed} kjørt",
+        "failure": "FEILET {name}: {error}",
+        "notebook": "  notatbok med feilen: {path}",
+        "log": "  logg: {path}",
+    },
+    "en": {
+        "header": "{run:<{w}}  {status:<11}  seconds  cached",
+        "run": "run",
+        "status": "status",
+        "yes": "yes",
+        "no": "no",
+        "ok": "ok",
+        "failed": "failed",
+        "interrupted": "interrupted",
+        "not run": "not run",
+        "counts": "{ok} ok, {failed} failed",
+        "stopped": ", {interrupted} interrupted, {not_run} not run",
+        "tail": "; {cached} cached, {executed} executed",
+        "failure": "FAILED {name}: {error}",
+        "notebook": "  failed notebook: {path}",
+        "log": "  log: {path}",
+    },
+}
+
+#: Why a run was executed (:func:`coopstats.cache.stale_reason`), in Norwegian.
+_REASONS_NB: dict[str, str] = {
+    "new": "ny",
+    "forced": "tvunget",
+    "unchanged": "uendret",
+    "no cache record": "ingen post i mellomlageret",
+    "output missing": "resultatet mangler",
+    "output differs from the recorded one": "resultatet er endret",
+    "changed key": "endret nøkkel",
+}
+_CHANGED_NB: dict[str, str] = {
+    "notebook": "notatbok",
+    "parameters": "parametre",
+    "package": "pakke",
+    "environment": "miljø",
+    "kernel": "kjerne",
+    "format": "format",
+}
+
+
+def _reason_nb(reason: str) -> str:
+    """The Norwegian text of a cache reason (unknown reasons are shown as they are)."""
+    if reason in _REASONS_NB:
+        return _REASONS_NB[reason]
+    if reason.startswith("changed "):
+        parts = []
+        for part in reason.removeprefix("changed ").split("; "):
+            if part.startswith("data: "):
+                parts.append("data: " + part.removeprefix("data: "))
+            else:
+                parts.append(_CHANGED_NB.get(part, part))
+        return "endret " + "; ".join(parts)
+    if reason.startswith("no cache key"):
+        return "ingen nøkkel til mellomlageret" + reason.removeprefix("no cache key")
+    return reason
+
+
+def summary_lines(results: list[RunResult], *, language: str = "nb") -> list[str]:
+    """The summary table (run, status, seconds, cached) and the failures' first error lines.
+
+    The count line counts as *executed* only the runs that were executed to the end (ok or
+    failed, not cached); runs stopped midway and runs never started by an interrupted batch
+    are counted separately. ``language`` is ``nb`` (the terminal) or ``en`` (``batch.log``).
+    """
+    t = _SUMMARY_TEXT[language]
     width = max((len(r.spec.name) for r in results), default=3)
-    lines = [f"{'run':<{width}}  {'status':<11}  seconds  cached"]
+    width = max(width, len(t["run"]))
+    lines = [t["header"].format(run=t["run"], status=t["status"], w=width)]
     for r in results:
-        cached = "yes" if r.cached else f"no ({r.reason})" if r.reason else "no"
-        lines.append(f"{r.spec.name:<{width}}  {r.status:<11}  {r.seconds:7.1f}  {cached}")
+        reason = _reason_nb(r.reason) if language == "nb" else r.reason
+        cached = t["yes"] if r.cached else f"{t['no']} ({reason})" if reason else t["no"]
+        status = t.get(r.status, r.status)
+        lines.append(f"{r.spec.name:<{width}}  {status:<11}  {r.seconds:7.1f}  {cached}")
     failed = [r for r in results if r.status == "failed"]
-    stopped = [r for r in results if r.status in ("interrupted", "not run")]
+    interrupted = sum(r.status == "interrupted" for r in results)
+    not_run = sum(r.status == "not run" for r in results)
     ok = sum(r.status == "ok" for r in results)
     n_cached = sum(r.cached for r in results)
-    text = f"{ok} ok, {len(failed)} failed"
-    if stopped:
-        text += f", {len(stopped)} interrupted or not run"
-    lines.append(f"{text}; {n_cached} cached, {len(results) - n_cached} executed")
+    executed = sum(not r.cached and r.status in ("ok", "failed") for r in results)
+    text = t["counts"].format(ok=ok, failed=len(failed))
+    if interrupted or not_run:
+        text += t["stopped"].format(interrupted=interrupted, not_run=not_run)
+    text += t["tail"].format(cached=n_cached, executed=executed)
+    lines.append(text)
     for r in failed:
-        lines.append(f"FAILED {r.spec.name}: {r.error}")
+        lines.append(t["failure"].format(name=r.spec.name, error=r.error))
         if r.failed_notebook:
-            lines.append(f"  failed notebook: {r.failed_notebook}")
+            lines.append(t["notebook"].format(path=r.failed_notebook))
         if r.log:
-            lines.append(f"  log: {r.log}")
+            lines.append(t["log"].format(path=r.log))
     return lines

@@ -15,6 +15,9 @@ Three kinds of rule live here:
   :func:`build_contracts` (unit, model and trial ids known, the trial belongs to the row's unit,
   every spell belongs to a known participant).
 
+The optional coverage manifest ``coverage.csv`` has a schema too (``"coverage"``); it is only
+checked when the delivery has the file.
+
 The scan for Norwegian national identity numbers (:func:`national_id_cells`) runs on every
 cell of every file, including columns outside the contract.
 """
@@ -578,6 +581,56 @@ def _segments(registry: Registry) -> tuple[dict[str, pa.Column], list[RowRule]]:
     return columns, rules
 
 
+def _overlapping_slices(d: pd.DataFrame) -> pd.Series:
+    """``False`` for a row whose slice (kind, code, unit_id) and period overlap an earlier row.
+
+    Empty ``code``/``unit_id`` are part of the key ("every code", "every unit"); an empty
+    ``covered_to`` is an open end. Rows with a missing or unparseable kind or date are left to
+    the column checks.
+    """
+    start = _apply(d, "covered_from", _parse_date)
+    end = _apply(d, "covered_to", _parse_date)
+    given_end = _present(d, "covered_to")
+    key = pd.DataFrame(
+        {c: _raw(d, c).fillna("") for c in ("kind", "code", "unit_id")}, index=d.index
+    )
+    ok = pd.Series(True, index=d.index)
+    seen: dict[tuple[str, str, str], list[tuple[date, date]]] = {}
+    for i in d.index:
+        first, last = start[i], end[i] if end[i] is not None else date.max
+        bad_end = end[i] is None and given_end[i]  # unparseable: the column check reports it
+        if first is None or bad_end or not key.at[i, "kind"] or last < first:
+            continue
+        periods = seen.setdefault(tuple(key.loc[i]), [])
+        if any(first <= e and s <= last for s, e in periods):
+            ok[i] = False
+        periods.append((first, last))
+    return ok
+
+
+def _coverage(registry: Registry) -> tuple[dict[str, pa.Column], list[RowRule]]:
+    reg = _registry_checks(registry)
+    columns = {
+        "kind": _column(_one_of(SPELL_KINDS)),
+        "code": _token(required=False),
+        "unit_id": _column(reg["unit_id"], required=False),
+        "covered_from": _column(_iso_date()),
+        "covered_to": _column(_iso_date(), required=False),
+        "source": _token(),
+        "note": _text(required=False),
+    }
+    rules = [
+        _not_before("covered_to", "covered_from"),
+        RowRule(
+            "covered_from",
+            "ingen overlapp med en tidligere rad med samme kind, code og unit_id "
+            "(hvert utsnitt og hver periode bare én gang)",
+            _overlapping_slices,
+        ),
+    ]
+    return columns, rules
+
+
 def build_contracts(
     registry: Registry | None = None, person_ids: Collection[str] | None = None
 ) -> dict[str, FileContract]:
@@ -593,6 +646,7 @@ def build_contracts(
         "activity_log": _activity_log(registry),
         "reported_figures": _reported_figures(registry),
         "segments": _segments(registry),
+        "coverage": _coverage(registry),
     }
     contracts: dict[str, FileContract] = {}
     for name, (columns, rules) in parts.items():

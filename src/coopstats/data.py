@@ -91,8 +91,21 @@ COLUMNS: dict[str, dict[str, str]] = {
         "source_doc": "str",
         "source_lines": "str",
     },
+    "coverage": {
+        "kind": "str",
+        "code": "str",
+        "unit_id": "str",
+        "covered_from": "date",
+        "covered_to": "date",
+        "source": "str",
+        "note": "str",
+    },
 }
-FILES: tuple[str, ...] = tuple(COLUMNS)
+#: Files a delivery may leave out. Without ``coverage.csv`` the coverage is inferred from
+#: ``spells.csv`` (see :mod:`coopstats.coverage`).
+OPTIONAL_FILES: tuple[str, ...] = ("coverage",)
+#: Files every delivery must have, in the order they are read and reported.
+FILES: tuple[str, ...] = tuple(name for name in COLUMNS if name not in OPTIONAL_FILES)
 
 
 class DataValidationError(ValueError):
@@ -107,7 +120,13 @@ class DataValidationError(ValueError):
 
 @dataclass(frozen=True)
 class Datasets:
-    """One delivery: participants, their spells, activity log, reported figures, segments."""
+    """One delivery: participants, their spells, activity log, reported figures, segments.
+
+    ``coverage`` is the optional manifest ``coverage.csv`` (which spell kinds and codes the
+    delivery covers, for which units and periods); ``None`` when the delivery has no such file.
+    Read it through :class:`coopstats.coverage.Coverage`, which also infers the coverage when
+    the manifest is missing.
+    """
 
     directory: Path
     participants: pd.DataFrame
@@ -115,9 +134,10 @@ class Datasets:
     activity_log: pd.DataFrame
     reported_figures: pd.DataFrame
     segments: pd.DataFrame
+    coverage: pd.DataFrame | None = None
 
     def files(self) -> list[Path]:
-        """The CSV files this delivery was read from."""
+        """The required CSV files this delivery was read from (not the optional ones)."""
         return [self.directory / f"{name}.csv" for name in FILES]
 
 
@@ -151,7 +171,7 @@ _CACHE: dict[tuple[Path, bool], tuple[str, Datasets]] = {}
 
 def _contents_key(directory: Path) -> str:
     digest = hashlib.sha256()
-    for name in FILES:
+    for name in (*FILES, *OPTIONAL_FILES):
         path = directory / f"{name}.csv"
         digest.update(name.encode())
         digest.update(path.read_bytes() if path.is_file() else b"\0missing")
@@ -159,11 +179,16 @@ def _contents_key(directory: Path) -> str:
 
 
 def _copy(datasets: Datasets) -> Datasets:
-    return replace(datasets, **{name: getattr(datasets, name).copy() for name in FILES})
+    frames = {name: getattr(datasets, name) for name in (*FILES, *OPTIONAL_FILES)}
+    return replace(
+        datasets, **{name: None if f is None else f.copy() for name, f in frames.items()}
+    )
 
 
 def load_datasets(directory: str | Path, *, validate: bool = True) -> Datasets:
     """Read (and by default validate) every contract file in ``directory``.
+
+    Optional files (:data:`OPTIONAL_FILES`) that the delivery does not have are ``None``.
 
     Raises :class:`DataValidationError` listing every problem when validation fails.
 
@@ -184,6 +209,9 @@ def load_datasets(directory: str | Path, *, validate: bool = True) -> Datasets:
         if problems:
             raise DataValidationError(problems)
     frames = {name: read_table(directory / f"{name}.csv", name) for name in FILES}
+    for name in OPTIONAL_FILES:
+        path = directory / f"{name}.csv"
+        frames[name] = read_table(path, name) if path.is_file() else None
     datasets = Datasets(directory=directory, **frames)
     _CACHE[cache_key] = (contents, datasets)
     return _copy(datasets)

@@ -1,6 +1,6 @@
 """Fictitious demo dataset that reproduces the published participant tables of seed 003.
 
-The demo data directory holds the five files of the data contract:
+The demo data directory holds the five files of the data contract and its coverage manifest:
 
 * ``participants.csv`` and ``spells.csv``: 66 FICTITIOUS participants (ids ``D001``–``D066``;
   no names, no identity numbers). They are *constructed*, not sampled and hoped for: every count
@@ -11,6 +11,8 @@ The demo data directory holds the five files of the data contract:
 * ``activity_log.csv``, ``reported_figures.csv`` and ``segments.csv``: real aggregate figures and
   paraphrased findings from seeds 000, 002 and 003, with provenance (line numbers in the seed
   text files).
+* ``coverage.csv``: what the spells cover (:data:`COVERAGE`; sosialhjelp and
+  kvalifiseringsstønad only through 2022).
 
 Definitions used by the construction (the demo README repeats them in Norwegian)
 --------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ import pandas as pd
 
 __all__ = ["COUNTY_TARGETS", "CountyTarget", "generate_demo", "main"]
 
-FILES = ("participants", "spells", "activity_log", "reported_figures", "segments")
+FILES = ("participants", "spells", "activity_log", "reported_figures", "segments", "coverage")
 
 YEAR = 2023  # reference year for age and residence
 WINDOW_START = date(2018, 1, 1)
@@ -902,8 +904,39 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return out.to_csv(index=False, lineterminator="\n")
 
 
+COVERAGE_COLUMNS = ["kind", "code", "unit_id", "covered_from", "covered_to", "source", "note"]
+_ARENA = "Arena; uttrekket går til leveransedatoen"
+#: The coverage manifest: what the register extracts behind ``spells.csv`` cover (every unit;
+#: an empty ``covered_to`` = up to the delivery date). Sosialhjelp and kvalifiseringsstønad
+#: exist only through 2022 (delrapport 1; participant_tables.yaml, Tabell 5.10 and 5.11), and
+#: their spells end by 2022-12-31. The demo has no ``utdanning`` or ``fagbrev`` spells, so
+#: those kinds are not delivered.
+COVERAGE: list[dict] = [
+    {"kind": "status", "code": None, "covered_from": "2018-01-01", "source": "arena",
+     "note": _ARENA},
+    {"kind": "ytelse", "code": "tiltakspenger", "covered_from": "2018-01-01", "source": "arena",
+     "note": _ARENA},
+    {"kind": "ytelse", "code": "dagpenger", "covered_from": "2018-01-01", "source": "arena",
+     "note": _ARENA},
+    {"kind": "ytelse", "code": "aap", "covered_from": "2018-01-01", "source": "arena",
+     "note": _ARENA},
+    {"kind": "ytelse", "code": "introduksjonsstonad", "covered_from": "2018-01-01",
+     "source": "arena", "note": _ARENA},
+    {"kind": "ytelse", "code": "kvalifiseringsstonad", "covered_from": "2018-01-01",
+     "covered_to": "2022-12-31", "source": "arena",
+     "note": "Data finnes bare til og med 2022 (delrapport 1)"},
+    {"kind": "ytelse", "code": "sosialhjelp", "covered_from": "2018-01-01",
+     "covered_to": "2022-12-31", "source": "annet",
+     "note": "Fra kommunene; data finnes bare til og med 2022 (delrapport 1)"},
+    {"kind": "tiltak", "code": None, "covered_from": "2018-01-01", "source": "arena",
+     "note": _ARENA},
+    {"kind": "arbeid", "code": None, "covered_from": "2018-01-01", "source": "aa-registeret",
+     "note": "Arbeidsforhold i Norge; uttrekket går til leveransedatoen"},
+]  # fmt: skip
+
+
 def build_tables(seed: int = 2023) -> dict[str, pd.DataFrame]:
-    """All five contract tables of the demo directory, keyed by file stem."""
+    """All contract tables of the demo directory (with the coverage manifest), by file stem."""
     participants, spells = build_participants_and_spells(seed)
     return {
         "participants": participants,
@@ -913,11 +946,12 @@ def build_tables(seed: int = 2023) -> dict[str, pd.DataFrame]:
         "segments": pd.DataFrame(
             [dict(zip(SEGMENT_COLUMNS, row, strict=True)) for row in SEGMENTS]
         ),
+        "coverage": pd.DataFrame(COVERAGE, columns=COVERAGE_COLUMNS),
     }
 
 
 def generate_demo(out_dir: Path, seed: int = 2023) -> dict[str, Path]:
-    """Write the five demo CSV files into ``out_dir``.
+    """Write the demo CSV files (five contract files and ``coverage.csv``) into ``out_dir``.
 
     Files are first written to a temporary directory next to ``out_dir`` and then moved in,
     so a failure leaves no half-written file behind. Output is byte-identical for equal seeds.

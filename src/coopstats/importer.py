@@ -52,8 +52,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, create_model
 
 from coopstats.contract import mask_national_ids, national_id_cells
-from coopstats.data import COLUMNS, FILES
+from coopstats.data import COLUMNS, FILES, OPTIONAL_FILES
 from coopstats.yamlio import format_validation, read_mapping
+
+#: Every table a delivery may hold: the required ones, then the optional (``coverage``).
+TABLES = (*FILES, *OPTIONAL_FILES)
 
 __all__ = [
     "BOOLEAN_FORMS",
@@ -141,7 +144,7 @@ class _Entry(BaseModel):
 _SynonymFile = create_model(  # one optional entry per contract table, nothing else
     "_SynonymFile",
     __config__=ConfigDict(frozen=True, extra="forbid"),
-    **{table: (_Entry, _Entry()) for table in FILES},
+    **{table: (_Entry, _Entry()) for table in TABLES},
 )
 
 
@@ -215,10 +218,10 @@ def _build_synonyms(filename: str, data: Any) -> Synonyms:
         parsed = _SynonymFile.model_validate(data)
     except ValidationError as exc:
         raise SynonymError(format_validation(filename, exc)) from exc
-    tables = {normalise_name(table): table for table in FILES}
+    tables = {normalise_name(table): table for table in TABLES}
     columns: dict[str, Mapping[str, str]] = {}
     names: dict[str, tuple[str, ...]] = {}
-    for table in FILES:
+    for table in TABLES:
         entry: _Entry = getattr(parsed, table)
         for name in entry.names:
             _claim(tables, name, table, f"{filename}: {table}.names")
@@ -654,7 +657,7 @@ def _read_workbook(path: Path, synonyms: Synonyms) -> tuple[list[_Raw], list[Not
     workbook = _open_workbook(path)
     try:
         found, notes = _sheets_by_table(path, workbook, synonyms)
-        return [_read_sheet(found[t], t, path.name) for t in FILES], notes
+        return [_read_sheet(found[t], t, path.name) for t in TABLES if t in found], notes
     finally:
         workbook.close()
 
@@ -750,7 +753,7 @@ def _read_source(src: Path, synonyms: Synonyms) -> tuple[list[_Raw], str, list[N
         return raws, "mappe med én Excel-arbeidsbok", notes
     if src.is_dir():
         found, notes = _files_by_table(src, synonyms)
-        raws = [_read_file(found[t], t, synonyms) for t in FILES]
+        raws = [_read_file(found[t], t, synonyms) for t in TABLES if t in found]
         return raws, _source_kind(found.values()), notes
     if src.suffix.lower() in _EXCEL_SUFFIXES:
         raws, notes = _read_workbook(src, synonyms)

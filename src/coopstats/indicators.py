@@ -10,8 +10,10 @@ denominator is a small *spec* (a mapping with a ``dataset`` key):
     before the end, ``exited`` = admitted with an exit on or before the end.
 ``{dataset: spells, kind: K, codes: [...], window: [from, to]}``
     Persons (of the population) with a spell of kind ``K`` (and one of ``codes`` if given)
-    overlapping ``window`` (default: the requested period, else all time). A spell kind absent
-    from the whole delivery means the data are not delivered: the value is ``not_reported``.
+    overlapping ``window`` (default: the requested period, else all time). When the delivery
+    does not cover the kind and codes for the trial's unit over that window (the coverage
+    manifest ``coverage.csv``, :mod:`coopstats.coverage`; without one, a kind absent from the
+    whole delivery) the data are not delivered: the value is ``not_reported``, not 0.
 ``{dataset: activity_log, activity: [...], channel: [...], fallback_target: ind-id}``
     Sum of the county's reported counts, qualifier kept. ``fallback_target`` (denominators
     only) uses the trial's registry target for that indicator when the log has no rows.
@@ -34,6 +36,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from statsmodels.stats.proportion import proportion_confint
 
+from coopstats import windows
 from coopstats.data import COLUMNS, Datasets
 from coopstats.disclosure import DisclosureConfig
 from coopstats.formatting import (
@@ -145,12 +148,14 @@ class SpellSpec(_Frozen):
     dataset: Literal["spells"]
     kind: str = Field(min_length=1)
     codes: tuple[str, ...] = ()
-    window: tuple[date, date] | None = None
+    #: ``[from, to]`` (calendar, both days included) or ``{anchor, from_months, to_months}``
+    #: (relative to each person, :mod:`coopstats.windows`).
+    window: tuple[date, date] | windows.Relative | None = None
 
     @field_validator("window")
     @classmethod
-    def _ordered(cls, value: tuple[date, date] | None) -> tuple[date, date] | None:
-        if value is not None and value[1] < value[0]:
+    def _ordered(cls, value: Any) -> Any:
+        if isinstance(value, tuple) and value[1] < value[0]:
             raise ValueError("expected [from, to] with from on or before to")
         return value
 
@@ -453,23 +458,38 @@ def _with_spell(
     spec: SpellSpec,
     period: tuple[date, date] | None,
 ) -> pd.DataFrame:
-    """Persons of ``population`` with at least one matching spell."""
-    rows = spells[(spells["kind"] == spec.kind).fillna(False).astype(bool)]
-    if spec.codes:
-        rows = rows[rows["code"].isin(list(spec.codes))]
+    """Persons of ``population`` with at least one matching spell in their window (the
+    spec's own, calendar or relative to each person; else the requested period; else all
+    time)."""
     window = spec.window or period
-    if window is not None:
-        start, end = _as_ts(window[0]), _as_ts(window[1])
-        overlaps = (rows["start_date"].isna() | (rows["start_date"] <= end)) & (
-            rows["end_date"].isna() | (rows["end_date"] >= start)
-        )
-        rows = rows[overlaps.fillna(False).astype(bool)]
-    ids = set(rows["person_id"].dropna())
-    return population[population["person_id"].isin(ids)]
+    ids = windows.overlapping(spells, population, kind=spec.kind, codes=spec.codes, window=window)
+    return population[population["person_id"].astype(str).isin(ids)]
 
 
-def _spell_kind_delivered(spells: pd.DataFrame, spec: SpellSpec) -> bool:
-    return bool((spells["kind"] == spec.kind).fillna(False).any())
+def _spell_delivered(
+    datasets: Datasets,
+    spec: SpellSpec,
+    unit: str,
+    period: tuple[date, date] | None,
+    people: pd.DataFrame | None = None,
+) -> bool:
+    """Whether the delivery covers ``spec`` for ``unit`` over the spell window.
+
+    The window is the spec's own, else the requested period; without either, any covered
+    period will do. Every code of the spec (with no codes: the kind, all codes) must be
+    covered for the whole window (:meth:`coopstats.coverage.Coverage.covers`); otherwise the
+    value is not available, not zero. Without a manifest the coverage is inferred: a kind
+    present anywhere in the delivery is covered.
+    """
+    from coopstats.coverage import Coverage
+
+    window = spec.window or period
+    if isinstance(window, windows.Relative):
+        # the calendar span of the trial's participants' own windows
+        within = windows.span(window, people) if people is not None else None
+        window = within
+    start, end = window if window is not None else (None, None)
+    return Coverage.from_datasets(datasets).delivered(spec.kind, spec.codes, unit, start, end)
 
 
 def _person_value(
@@ -481,7 +501,9 @@ def _person_value(
         return {"kind": "not_reported"}
     end = _as_ts(period[1]) if period else None
     num_spec = d.numerator
-    if isinstance(num_spec, SpellSpec) and not _spell_kind_delivered(datasets.spells, num_spec):
+    if isinstance(num_spec, SpellSpec) and not _spell_delivered(
+        datasets, num_spec, trial.unit, period, people
+    ):
         return {"kind": "not_reported"}
     if isinstance(d.denominator, ParticipantSpec):
         population = _persons(people, d.denominator, end)

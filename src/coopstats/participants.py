@@ -43,6 +43,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from coopstats import windows
 from coopstats.data import Datasets, load_datasets
 from coopstats.disclosure import DisclosureConfig, is_small
 from coopstats.formatting import (
@@ -142,17 +143,55 @@ class _RulesFile(_Frozen):
 
 
 class Window(_Frozen):
-    """A named period; a spell counts when it overlaps ``[start, end]``."""
+    """A named period; a spell counts when it overlaps it (see :mod:`coopstats.windows`).
 
-    start: date
-    end: date
+    Calendar: ``start`` and ``end`` (both days included), the same for everybody. Relative:
+    ``anchor`` (``intake_date``), ``from_months`` and ``to_months``, each person's own window.
+    ``label`` is how titles and notes name it after «i» («i de fem årene før inntak»,
+    «i 2018–2023»). ``published`` names the calendar window delrapport 1 used instead; it is
+    used only when reproducing the published tables (``reproduce_published``).
+    """
+
+    start: date | None = None
+    end: date | None = None
+    anchor: Literal["intake_date", "exit_date"] | None = None
+    from_months: int | None = None
+    to_months: int | None = None
     label: str = Field(min_length=1)
+    published: str | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> Window:
-        if self.end < self.start:
+    def _one_kind(self) -> Window:
+        calendar = self.start is not None or self.end is not None
+        relative = any(v is not None for v in (self.anchor, self.from_months, self.to_months))
+        if calendar == relative:
+            raise ValueError(
+                "expected either start and end (calendar) or anchor, from_months and to_months "
+                "(relative to each person)"
+            )
+        if calendar and (self.start is None or self.end is None):
+            raise ValueError("a calendar window needs both start and end")
+        if calendar and self.end < self.start:
             raise ValueError("expected end on or after start")
+        if relative:
+            self.spec()  # from_months < to_months, both given
         return self
+
+    def spec(self) -> windows.Window:
+        """The window as :mod:`coopstats.windows` computes it."""
+        if self.start is not None and self.end is not None:
+            return (self.start, self.end)
+        if self.from_months is None or self.to_months is None:
+            raise ValueError("a relative window needs from_months and to_months")
+        return windows.Relative(
+            anchor=self.anchor or "intake_date",
+            from_months=self.from_months,
+            to_months=self.to_months,
+        )
+
+    @property
+    def relative(self) -> bool:
+        return self.start is None
 
 
 class Band(_Frozen):
@@ -254,6 +293,14 @@ class TableSpec(_Frozen):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> TableSpec:
+        for text in (self.title, self.title_unit, *self.notes):
+            try:
+                text.format(enheter="", periode="")
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(
+                    f"{text!r}: titles and notes may use the placeholders {{enheter}} and "
+                    "{periode} only"
+                ) from None
         if self.kind == "distribution" and not self.blocks:
             raise ValueError("kind 'distribution' needs 'blocks'")
         if self.kind == "indicator" and self.measure is None:
@@ -265,6 +312,10 @@ class TableSpec(_Frozen):
     def all_measures(self) -> tuple[Measure, ...]:
         """The yes/no measures of an indicator or multi-response table."""
         return (self.measure,) if self.measure is not None else self.measures
+
+    def window_id(self) -> str | None:
+        """The window of the table's spell measures (their first), ``None`` without one."""
+        return next((m.spells.window for m in self.all_measures() if m.spells), None)
 
     def variables_used(self) -> set[str]:
         """Variables (raw or derived) whose values the table shows."""
@@ -281,6 +332,14 @@ class TableDefs(_Frozen):
     windows: dict[str, Window]
     variables: tuple[Variable, ...] = ()
     tables: tuple[TableSpec, ...] = Field(min_length=1)
+
+    def window(self, window_id: str, reproduce_published: bool = False) -> Window:
+        """The window a measure uses: its own, or the published calendar one when reproducing
+        delrapport 1 (``reproduce_published``, stamped on every table)."""
+        window = self.windows[window_id]
+        if reproduce_published and window.published is not None:
+            return self.windows[window.published]
+        return window
 
     def table(self, key: str) -> TableSpec:
         """The spec by number (``"5.1"``) or id (``"tbl-5-1"``)."""
@@ -336,6 +395,14 @@ def load_table_defs(path: str | Path | None = None) -> TableDefs:
         for m in spec.all_measures():
             if m.spells is not None and m.spells.window not in defs.windows:
                 raise DefinitionError(f"{where}: unknown window {m.spells.window!r}")
+    for wid, window in defs.windows.items():
+        if window.published is not None:
+            other = defs.windows.get(window.published)
+            if other is None or other.relative:
+                raise DefinitionError(
+                    f"{name}: windows.{wid}.published: expected the id of a calendar window, "
+                    f"got {window.published!r}"
+                )
     numbers = [s.number for s in defs.tables]
     if len(set(numbers)) != len(numbers):
         raise DefinitionError(f"{name}: table numbers must be unique: {numbers}")
@@ -390,7 +457,7 @@ class CleaningResult:
                 elif text == HIDDEN:
                     text = f"skjult antall personer ({HIDDEN})"
                 else:
-                    text = f"{text} personer"
+                    text = f"{text} {'person' if text == '1' else 'personer'}"
             notes.append(_rule_text(r.rule, text))
         return notes, items
 
@@ -399,12 +466,10 @@ def _rule_item(pop: Population, rule: CleaningRule) -> Any:
     """The plan item counting the persons a rule touched on the page (``None``: nobody)."""
     from coopstats.publication import YES, count_item
 
-    cell = {f"regel:{rule.id}": YES}
-    if not pop.is_all:
-        if pop.scope not in pop.get_plan().system.codes["unit"]:
-            return None
-        cell["unit"] = pop.scope
-    return count_item(**cell)
+    base = pop.cell(None if pop.is_all else pop.scope)
+    if base is None:
+        return None
+    return count_item(**base, **{f"regel:{rule.id}": YES})
 
 
 def _rule_text(rule: CleaningRule, who: str) -> str:
@@ -483,27 +548,19 @@ def derive_variables(participants: pd.DataFrame, defs: TableDefs) -> pd.DataFram
 
 def spell_flags(
     spells: pd.DataFrame,
-    person_ids: Iterable[str],
+    people: pd.DataFrame,
     *,
     kind: str,
     codes: Sequence[str] = (),
-    start: date,
-    end: date,
+    window: windows.Window,
 ) -> pd.Series:
-    """Per person: has a spell of ``kind`` (one of ``codes``) overlapping ``start..end``.
+    """Per person of ``people``: has a spell of ``kind`` (one of ``codes``) overlapping the
+    person's window (:func:`coopstats.windows.overlapping`).
 
-    A missing end date means the spell is ongoing; a missing start date means "since before".
-    Returns a boolean Series indexed by person id, in the order given.
+    Returns a boolean Series indexed by person id, in the order of ``people``.
     """
-    ids = [str(p) for p in person_ids]
-    rows = spells[(spells["kind"] == kind).fillna(False).astype(bool)]
-    if codes:
-        rows = rows[rows["code"].isin(list(codes)).fillna(False).astype(bool)]
-    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
-    overlaps = (rows["start_date"].isna() | (rows["start_date"] <= hi)) & (
-        rows["end_date"].isna() | (rows["end_date"] >= lo)
-    )
-    have = set(rows.loc[overlaps.fillna(False).astype(bool), "person_id"].astype(str))
+    ids = [str(p) for p in people["person_id"]]
+    have = windows.overlapping(spells, people, kind=kind, codes=tuple(codes), window=window)
     return pd.Series([p in have for p in ids], index=pd.Index(ids, name="person_id"), dtype=bool)
 
 
@@ -541,6 +598,8 @@ class Population:
     datasets: Datasets | None = None
     plan: Any = None
     rules: tuple[CleaningRule, ...] | None = None
+    #: The model whose trials the page is about (``None``: the whole delivery, for the plan).
+    model: str | None = None
 
     def get_plan(self) -> Any:
         """The protected publication plan of the whole delivery (built on first use)."""
@@ -549,17 +608,24 @@ class Population:
 
             if self.datasets is None:
                 raise ValueError("the population has no delivery to plan from")
-            if len(self.frame) != len(self.datasets.participants):
-                # the plan protects every participant of the delivery together; a page about a
-                # subset (one model) would need its own cells in that one system
-                raise ValueError(
-                    "participant tables for a subset of the delivery (model=...) are not part "
-                    "of the build's protected system; build them for the whole delivery"
-                )
             self.plan = publication.plan_for(
                 self.datasets, self.config, defs=self.defs, rules=self.rules
             )
         return self.plan
+
+    def cell(self, unit: str | None = None) -> dict[str, str] | None:
+        """The plan cell of the page's total (``unit=None``) or of one unit's row.
+
+        ``{"model": m}`` and ``{"model": m, "unit": u}``: the persons of the model's trials.
+        ``None`` when the unit has no such persons (its row shows "ikke aktuelt").
+        """
+        if self.model is None:
+            raise ValueError("participant pages are about one model: pass model=...")
+        if unit is None:
+            return {"model": self.model} if any(g.n > 0 for g in self.groups) else None
+        if not any(g.key == unit and g.n > 0 for g in self.groups):
+            return None
+        return {"model": self.model, "unit": unit}
 
     @property
     def is_all(self) -> bool:
@@ -592,20 +658,21 @@ def build_population(
 ) -> Population:
     """Prepare the participant population: derive variables, clean, group by unit.
 
-    ``scope`` is ``"alle"`` or a unit (id, name or alias). The groups always cover every unit
-    in the data (so that every page shows rows of the same protected tables); ``scope`` decides
-    which rows a page shows. ``model`` limits the participants to one cooperation model.
+    ``scope`` is ``"alle"`` or a unit (id, name or alias). ``model`` limits the participants
+    to the trials of one cooperation model: a participant page is about one model's trials (its
+    units and its total), never about participants of other trials in the same delivery. With
+    ``model=None`` the population is the whole delivery (the publication plan's view).
     """
     registry = registry or load_registry()
     defs = defs or load_table_defs()
     config = config or DisclosureConfig()
     people = datasets.participants
-    model_ids: list[str] = []
-    for t in people["trial_id"].dropna().unique():
-        trial = registry.trials.get(str(t))
-        if trial is not None and trial.model not in model_ids:
-            model_ids.append(trial.model)
+    model_ids = participant_models(datasets, registry)
     if model is not None:
+        if model not in registry.models:
+            raise ValueError(
+                f"unknown model {model!r}; the registry has {', '.join(registry.models)}"
+            )
         trial_ids = [t.id for t in registry.trials.values() if t.model == model]
         people = people[people["trial_id"].isin(trial_ids).fillna(False).astype(bool)]
         model_ids = [model]
@@ -645,7 +712,17 @@ def build_population(
         model_names=model_names,
         datasets=datasets,
         rules=None if rules is None else tuple(rules),
+        # a delivery with participants of one model only: its pages are about that model
+        model=model if model is not None else (model_ids[0] if len(model_ids) == 1 else None),
     )
+
+
+def participant_models(datasets: Datasets, registry: Registry | None = None) -> list[str]:
+    """Models with participants in the delivery (by their trials), in registry order."""
+    registry = registry or load_registry()
+    trials = {str(t) for t in datasets.participants["trial_id"].dropna().unique()}
+    used = {registry.trials[t].model for t in trials if t in registry.trials}
+    return [m for m in registry.models if m in used]
 
 
 # --------------------------------------------------------------------------- counting
@@ -690,21 +767,48 @@ def group_means(
     return out
 
 
-def _measure_flags(pop: Population, measure: Measure) -> tuple[pd.Series, bool]:
-    """Per person: ``True``/``False``/``NA`` for a measure, and whether its data were delivered."""
+def _measure_flags(pop: Population, measure: Measure) -> tuple[pd.Series, dict[str, bool]]:
+    """Per person: ``True``/``False``/``NA`` for a measure; per row: whether it was delivered.
+
+    ``delivered`` maps every group's unit id, and :data:`TOTAL_LABEL` for the whole population,
+    to whether the measure's data were delivered there. A participant column always is. A
+    spell measure is delivered for a unit when the delivery's coverage
+    (:class:`coopstats.coverage.Coverage`: the manifest ``coverage.csv``, or inferred from
+    ``spells.csv`` without one) covers every code of the measure (with no codes: the kind, all
+    codes) for that unit during at least part of the measure's window; a partly covered window
+    gets a note in the table (:meth:`_TableBuilder.add_measure`). The total is delivered when
+    every unit with participants is. The flags do not depend on the coverage (the privacy layer
+    protects them all); a table shows ``..`` where the measure was not delivered.
+    """
+    from coopstats.coverage import Coverage
+
     ids = pop.frame["person_id"].astype(str)
+    units = [g.key for g in pop.groups]
     if measure.column is not None:
         values = pop.frame[measure.column]
         flag = (values == measure.value).astype("boolean")
         flag[values.isna()] = pd.NA
-        return pd.Series(flag.to_numpy(), index=pd.Index(ids, name="person_id")), True
+        flags = pd.Series(flag.to_numpy(), index=pd.Index(ids, name="person_id"))
+        return flags, dict.fromkeys([*units, TOTAL_LABEL], True)
     crit = measure.spells
     assert crit is not None
-    window = pop.defs.windows[crit.window]
-    delivered = bool((pop.spells["kind"] == crit.kind).fillna(False).any())
-    flags = spell_flags(
-        pop.spells, ids, kind=crit.kind, codes=crit.codes, start=window.start, end=window.end
-    )
+    window = pop.defs.window(crit.window, pop.config.reproduce_published).spec()
+    if pop.datasets is not None:
+        coverage = Coverage.from_datasets(pop.datasets)
+    else:
+        coverage = Coverage.infer(pop.spells)
+    delivered = {}
+    for g in pop.groups:
+        people = pop.frame[pop.frame["person_id"].astype(str).isin(set(g.person_ids))]
+        within = windows.span(window, people) if g.n > 0 else windows.span(window, pop.frame)
+        start, end = within if within is not None else (None, None)
+        delivered[g.key] = coverage.delivered(
+            crit.kind, crit.codes, g.key, start, end, whole_window=False
+        )
+    for unit in units:
+        delivered.setdefault(unit, True)
+    delivered[TOTAL_LABEL] = all(delivered[g.key] for g in pop.groups if g.n > 0)
+    flags = spell_flags(pop.spells, pop.frame, kind=crit.kind, codes=crit.codes, window=window)
     return flags.astype("boolean"), delivered
 
 
@@ -727,6 +831,17 @@ class ParticipantTable:
     printed: dict[str, str]
     row_groups: dict[str, str]
     cell_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+_NUMBER_WORDS = ("null", "ett", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni", "ti")
+
+
+def units_phrase(n: int) -> str:
+    """«de tre forsøksfylkene» for ``n`` units with participants («forsøksfylket» for one)."""
+    if n <= 1:
+        return "forsøksfylket"
+    word = _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else str(n)
+    return f"de {word} forsøksfylkene"
 
 
 def row_label(label: str, n_text: str) -> str:
@@ -783,16 +898,19 @@ class _TableBuilder:
         self.cells: dict[str, dict[str, str]] = {r: {} for r in self.shown}
         self.values: dict[str, dict[str, float | None]] = {r: {} for r in self.shown}
         self.items: list[Any] = []
-        self.notes: list[str] = list(spec.notes)
+        wid = spec.window_id()
+        self.words = {
+            "enheter": units_phrase(sum(g.n > 0 for g in pop.groups)),
+            "periode": pop.defs.window(wid, pop.config.reproduce_published).label if wid else "",
+        }
+        self.notes: list[str] = [n.format(**self.words) for n in spec.notes]
 
     def base(self, row: str) -> dict[str, str] | None:
         """The cell of a shown row (``{}`` = everyone), ``None`` for a unit without persons."""
         if row == TOTAL_LABEL:
-            return {}
+            return self.pop.cell()
         key = self.keys.get(row)
-        if key is None or key not in self.plan.system.codes["unit"]:
-            return None
-        return {"unit": key}
+        return None if key is None else self.pop.cell(key)
 
     def text(self, item: Any) -> str:
         self.items.append(item)
@@ -839,10 +957,19 @@ class _TableBuilder:
             if self.plan.value(item) == 0 and self.plan.fact(item).shown == "nil":
                 self.items.append(item)
                 continue
-            parts.append(f"{row} {self.text(item)}")
+            missing = self.text(item)
+            total = self.pub.count_item(**base)
+            valid = ""
+            # valid N = N - missing, shown only when both are shown (nothing new is revealed)
+            if self.plan.fact(total).shown == "count" and self.plan.fact(item).shown == "count":
+                self.items.append(total)
+                valid = (
+                    f" (gyldig N = {fmt_number(self.plan.value(total) - self.plan.value(item))})"
+                )
+            parts.append(f"{row} {missing}{valid}")
         if parts:
             self.notes.append(
-                f"{name}: andelene er regnet av deltakerne med registrert verdi; uten "
+                f"{name}: andelene er regnet av deltakerne med registrert verdi (gyldig N); uten "
                 f"registrert verdi: {', '.join(parts)}."
             )
 
@@ -890,22 +1017,75 @@ class _TableBuilder:
         from coopstats.publication import YES, measure_variable
 
         key = f"{self.spec.id}:{measure.code}"
-        var = measure_variable(measure, self.pop.defs)
+        var = measure_variable(measure, self.pop.defs, self.pop.config.reproduce_published)
         _, delivered = _measure_flags(self.pop, measure)
         self._column(measure.label, measure.printed, (key, f"{measure.code}:ja"))
         for row in self.shown:
             self._share(row, measure.label, var, YES)
-        if not delivered:
-            for row in self.shown:
-                if self.cells[row][measure.label] != NOT_APPLICABLE:
-                    self._set(row, measure.label, NOT_AVAILABLE)
-            kind = measure.spells.kind if measure.spells else ""
-            self.notes.append(
-                f"{NOT_AVAILABLE} = ikke tilgjengelig: datagrunnlaget har ingen forløp av typen "
-                f"«{kind}»."
-            )
+        if measure.spells is not None:
+            self._coverage_notes(measure, delivered)
         if measure.column is not None:
             self._missing(var, measure.label)
+
+    def _coverage_notes(self, measure: Measure, delivered: dict[str, bool]) -> None:
+        """A spell measure: ``..`` in the rows the delivery does not cover (see
+        :func:`_measure_flags`), with a note naming the units, and a note on windows the
+        delivery covers only in part (the share is then a lower bound)."""
+        from coopstats.coverage import Coverage, format_span
+
+        crit = measure.spells
+        assert crit is not None
+        window = self.pop.defs.window(crit.window, self.pop.config.reproduce_published)
+        spec = window.spec()
+
+        def units_of(row: str) -> list[Group]:
+            """The groups with participants behind a shown row."""
+            key = self.keys.get(row)
+            return [g for g in self.nonempty if key is None or g.key == key]
+
+        def naming(groups: Iterable[Group]) -> str:
+            labels = list(dict.fromkeys(g.label for g in groups))
+            every = {g.label for g in self.nonempty}
+            return "" if set(labels) >= every else f" ({', '.join(labels)})"
+
+        uncovered: list[Group] = []
+        for row in self.shown:
+            if delivered.get(self.keys.get(row, row), True):
+                continue
+            if self.cells[row][measure.label] != NOT_APPLICABLE:
+                self._set(row, measure.label, NOT_AVAILABLE)
+                uncovered += [g for g in units_of(row) if not delivered.get(g.key, True)]
+        codes = f" ({', '.join(crit.codes)})" if crit.codes else ""
+        if uncovered:
+            self.notes.append(
+                f"{NOT_AVAILABLE} = ikke tilgjengelig: datagrunnlaget dekker ikke forløp av "
+                f"typen «{crit.kind}»{codes} i {window.label}{naming(uncovered)}."
+            )
+        # a window covered only in part: the share counts only spells in the covered part
+        assert self.pop.datasets is not None  # a builder has a plan, so a delivery
+        coverage = Coverage.from_datasets(self.pop.datasets)
+        parts: dict[str, list[Group]] = {}
+        for row in self.shown:
+            if self.cells[row][measure.label] in (NOT_APPLICABLE, NOT_AVAILABLE):
+                continue
+            for g in units_of(row):
+                people = self.pop.frame[
+                    self.pop.frame["person_id"].astype(str).isin(set(g.person_ids))
+                ]
+                within = windows.span(spec, people)
+                if within is None:
+                    continue
+                gaps = coverage.shortfalls(crit.kind, crit.codes, g.key, *within)
+                for code, spans in gaps.items():
+                    what = f"«{crit.kind}»" + (f" ({code})" if code else "")
+                    text = f"{what} bare {', '.join(map(format_span, spans))}"
+                    parts.setdefault(text, []).append(g)
+        if parts:
+            where = "; ".join(f"{text}{naming(groups)}" for text, groups in parts.items())
+            self.notes.append(
+                f"{measure.label}: datagrunnlaget dekker {where} av tidsrommet «{window.label}»; "
+                "andelen regner bare med forløp i den delen og kan være for lav."
+            )
 
     def finish(self) -> ParticipantTable:
         """Row labels with N, notes (missing, cleaning rules, symbols, provenance), the Table."""
@@ -925,6 +1105,7 @@ class _TableBuilder:
             columns=self.columns,
             dtype=object,
         )
+        words = self.words
         notes = self.notes
         rule_notes, rule_items = pop.cleaning.protected_notes(spec.variables_used(), pop, self.plan)
         notes += rule_notes
@@ -937,7 +1118,11 @@ class _TableBuilder:
         population, pop_items = _population_text(pop)
         self.items += pop_items
         table = Table(
-            title=spec.title if pop.is_all else f"{spec.title_unit} – {pop.scope_label}",
+            title=(
+                spec.title.format(**words)
+                if pop.is_all
+                else f"{spec.title_unit.format(**words)} – {pop.scope_label}"
+            ),
             frame=frame,
             population=population,
             source=f"{spec.source}; {pop.source_note}",
@@ -985,22 +1170,32 @@ def _population_text(pop: Population) -> tuple[str, list[Any]]:
     from coopstats.publication import count_item
 
     plan = pop.get_plan()
-    units = plan.system.codes["unit"]
     items = []
 
-    def n_of(**cell: str) -> str:
+    def n_of(unit: str | None = None) -> str:
+        cell = pop.cell(unit)
+        if cell is None:
+            return fmt_number(0)
         item = count_item(**cell)
         items.append(item)
         return plan.text(item)
 
-    model = f" i forsøk med {pop.model_names[0].lower()}" if len(pop.model_names) == 1 else ""
+    model = f" i forsøk med {pop.model_names[0].lower()}" if pop.model_names else ""
+    model += cohort_text(pop.frame if pop.is_all else pop.frame[pop.frame["unit_id"] == pop.scope])
     if pop.is_all:
-        parts = ", ".join(
-            f"{g.label} {n_of(unit=g.key) if g.key in units else fmt_number(0)}" for g in pop.groups
-        )
+        parts = ", ".join(f"{g.label} {n_of(g.key)}" for g in pop.groups)
         return f"Alle deltakere tatt inn{model}, N = {n_of()} ({parts})", items
-    n_text = n_of(unit=pop.scope) if pop.scope in units else fmt_number(0)
-    return f"Deltakere tatt inn{model} i {pop.scope_label}, N = {n_text}", items
+    return f"Deltakere tatt inn{model} i {pop.scope_label}, N = {n_of(pop.scope)}", items
+
+
+def cohort_text(frame: pd.DataFrame) -> str:
+    """« (inntak 2023)» or « (inntak 2023–2025)»: the intake years of the persons shown."""
+    years = pd.to_datetime(frame.get("intake_date", pd.Series(dtype="datetime64[ns]"))).dt.year
+    years = sorted({int(y) for y in years.dropna()})
+    if not years:
+        return ""
+    span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    return f" (inntak {span})"
 
 
 def build_tables(pop: Population) -> dict[str, ParticipantTable]:
@@ -1105,7 +1300,8 @@ class ParticipantReport:
     def heading(self):
         """Level-1 heading and the population sentence (with the stamp when reproducing)."""
         pop = self.population
-        title = "Deltakerne i forsøket" + ("" if pop.is_all else f" – {pop.scope_label}")
+        trial = f" med {pop.model_names[0].lower()}" if pop.model_names else ""
+        title = f"Deltakerne i forsøket{trial}" + ("" if pop.is_all else f" – {pop.scope_label}")
         population, items = _population_text(pop)
         text = f"# {title}\n\n{population}."
         if not pop.shown_person_ids():
@@ -1171,7 +1367,20 @@ def load_report(
     reproduce_published: bool = False,
     model: str | None = None,
 ) -> ParticipantReport:
-    """Load a delivery and build every participant table for ``scope`` (``"alle"`` or a unit)."""
+    """Load a delivery and build every participant table for ``scope`` (``"alle"`` or a unit)
+    of one ``model``'s trials.
+
+    ``model`` may be left out when the delivery has participants of one model only.
+    """
     config = DisclosureConfig(min_count=int(min_count), reproduce_published=reproduce_published)
-    pop = build_population(load_datasets(Path(data_dir)), scope, config=config, model=model)
+    datasets = load_datasets(Path(data_dir))
+    if not model:
+        models = participant_models(datasets)
+        if len(models) != 1:
+            raise ValueError(
+                "name the model whose trials the participant page is about (model=...): "
+                f"the delivery has participants of {', '.join(models) or 'no model'}"
+            )
+        model = models[0]
+    pop = build_population(datasets, scope, config=config, model=model)
     return ParticipantReport(pop, build_tables(pop))

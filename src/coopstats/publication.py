@@ -10,8 +10,10 @@ shows the same protected figures, whatever page, breakdown or notebook shows the
 
 Variables (cell keys name them; docs/disclosure.md lists them):
 
-* ``unit``, ``trial`` – the participant's unit and trial (a trial's participants belong to its
-  unit: the other unit × trial cells are known zeros, published as such);
+* ``model``, ``unit``, ``trial`` – the participant's trial, its unit and its model (a trial's
+  participants belong to its unit and model: the other unit × trial and model × trial cells
+  are known zeros, published as such). Participant pages are about one model: their rows
+  are ``{model, unit}`` cells and their total the ``{model}`` cell;
 * a participant-table variable (``age_band``, ``education_completed``, …) with its codes and
   ``_mangler`` (no value);
 * ``col:<column>=<value>`` – a yes/no participant column; ``spell:<kind>:<codes>:<from>:<to>`` –
@@ -25,13 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from coopstats import sdc
+from coopstats import sdc, windows
 from coopstats.disclosure import DisclosureConfig
 from coopstats.formatting import (
     HIDDEN,
@@ -62,12 +63,16 @@ MISSING = "_mangler"
 YES, NO = "ja", "nei"
 #: Status codes (exit date registered or not).
 ACTIVE, EXITED = "aktiv", "avsluttet"
+#: Variables every table of the system is broken down by (a trial belongs to one model and
+#: one unit).
+SHARED = ("model", "unit", "trial")
 
 
-def spell_variable(kind: str, codes: Sequence[str], start: date | None, end: date | None) -> str:
-    """Variable name of "had a spell of ``kind`` (``codes``) overlapping ``start``–``end``"."""
-    window = f"{start.isoformat() if start else ''}:{end.isoformat() if end else ''}"
-    return f"spell:{kind}:{','.join(sorted(codes))}:{window}"
+def spell_variable(kind: str, codes: Sequence[str], window: windows.Window | None) -> str:
+    """Variable name of "had a spell of ``kind`` (``codes``) overlapping ``window``"
+    (a calendar window or one relative to each person; ``None`` = all time)."""
+    text = windows.window_key(window) if window is not None else ":"
+    return f"spell:{kind}:{','.join(sorted(codes))}:{text}"
 
 
 def column_variable(column: str, value: object) -> str:
@@ -106,6 +111,54 @@ def fact_text(fact: Fact) -> str:
     return fmt_percent(fact.value / 10 ** (decimals + 2), decimals)
 
 
+class Canon:
+    """One name for cells that hold the same persons by the delivery's structure.
+
+    A unit whose participants all belong to one model: ``{unit: u}`` is ``{model: m, unit:
+    u}``. A trial that is its unit's only trial of its model: ``{trial: t}`` is ``{model: m,
+    unit: u}``. A delivery with one model: ``{}`` is ``{model: m}``. Pages ask for the cell
+    that fits them (a unit page for its unit, a participant table for a model's unit row, an
+    indicator for a trial); the plan files them under one key, so the same figure is one cell
+    however many pages show it, and protection never has to hide a figure twice.
+    """
+
+    def __init__(self, micro: pd.DataFrame) -> None:
+        known = micro[micro["model"] != MISSING]
+        per_unit = known.groupby("unit")["model"].unique()
+        self.unit_model = {u: str(ms[0]) for u, ms in per_unit.items() if len(ms) == 1}
+        trials = known.groupby(["model", "unit"])["trial"].unique()
+        self.trial_home = {
+            str(ts[0]): (str(m), str(u)) for (m, u), ts in trials.items() if len(ts) == 1
+        }
+        models = set(micro["model"])
+        self.only_model = (
+            str(next(iter(models))) if len(models) == 1 and MISSING not in models else None
+        )
+
+    def key(self, key: Key) -> Key:
+        cell = dict(key)
+        trial = cell.get("trial")
+        if trial in self.trial_home:
+            model, unit = self.trial_home[trial]
+            if cell.get("model", model) == model and cell.get("unit", unit) == unit:
+                del cell["trial"]
+                cell.update(model=model, unit=unit)
+        unit = cell.get("unit")
+        if unit in self.unit_model and "model" not in cell and "trial" not in cell:
+            cell["model"] = self.unit_model[unit]
+        if self.only_model and not {"model", "unit", "trial"} & set(cell):
+            cell["model"] = self.only_model
+        return make_key(cell)
+
+    def item(self, item: Item) -> Item:
+        return Item(
+            self.key(item.cell),
+            item.kind,
+            tuple((c, self.key(k)) for c, k in item.den),
+            item.decimals,
+        )
+
+
 @dataclass
 class Plan:
     """The protected participant system of one delivery and one disclosure setting."""
@@ -114,6 +167,7 @@ class Plan:
     hidden: set[Key]
     config: DisclosureConfig
     source: str = "datagrunnlaget"
+    canon: Canon | None = None
     _facts: dict[Item, Fact] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -121,10 +175,16 @@ class Plan:
             f.item: f for f in sdc.facts_for(self.system.items, self.system.values, self.hidden)
         }
 
+    def _item(self, item: Item) -> Item:
+        return self.canon.item(item) if self.canon is not None else item
+
+    def _key(self, key: Key) -> Key:
+        return self.canon.key(key) if self.canon is not None else key
+
     def fact(self, item: Item) -> Fact:
         """What the build publishes for ``item`` (``KeyError`` if the plan does not have it)."""
         try:
-            return self._facts[item]
+            return self._facts[self._item(item)]
         except KeyError:
             raise KeyError(
                 f"{sdc.key_text(item.cell)} is not in the publication plan "
@@ -137,15 +197,16 @@ class Plan:
 
     def visible(self, *cells: Key) -> bool:
         """True when none of ``cells`` is hidden."""
-        return not any(c in self.hidden and self.system.values.get(c, 0) > 0 for c in cells)
+        keys = [self._key(c) for c in cells]
+        return not any(k in self.hidden and self.system.values.get(k, 0) > 0 for k in keys)
 
     def value(self, item: Item) -> int:
         """True count of the item's cell (for computations that show only visible results)."""
-        return self.system.values[item.cell]
+        return self.system.values[self._key(item.cell)]
 
     def metadata(self, items: Iterable[Item], page: str = "") -> dict[str, Any]:
         """Disclosure metadata for the audit (what ``items`` show; never a hidden value)."""
-        items = list(dict.fromkeys(items))
+        items = list(dict.fromkeys(self._item(it) for it in items))
         for it in items:
             self.fact(it)
         return sdc.metadata(
@@ -203,6 +264,10 @@ def build_plan(
     codes["unit"] = unit_codes or ["_ingen"]
     micro["trial"] = frame["trial_id"].fillna(MISSING).astype(str).to_numpy()
     codes["trial"] = sorted(set(micro["trial"])) or [MISSING]
+    # the trial's model: participant pages are about one model's trials (its units and total)
+    model_of = {t.id: t.model for t in registry.trials.values()}
+    micro["model"] = micro["trial"].map(lambda t: model_of.get(t, MISSING)).to_numpy()
+    codes["model"] = sorted(set(micro["model"])) or [MISSING]
 
     def add_variable(name: str, values: pd.Series, known: Sequence[str]) -> None:
         """One categorical variable (first definition wins); no value is ``_mangler``."""
@@ -228,7 +293,10 @@ def build_plan(
             known += [c.code for c in block.categories if c.code not in known]
         for measure in spec.all_measures():
             flags, _ = participants._measure_flags(pop, measure)
-            add_flag(measure_variable(measure, defs), flags.reindex(persons))
+            add_flag(
+                measure_variable(measure, defs, config.reproduce_published),
+                flags.reindex(persons),
+            )
     for var, known in block_codes.items():
         add_variable(var, frame[var], known)
     for rule in pop.cleaning.results:
@@ -247,14 +315,21 @@ def build_plan(
         if var is not None and var not in micro.columns:
             have = indicators._with_spell(frame, datasets.spells, d.numerator, None)
             add_flag(var, persons.isin(set(have["person_id"].astype(str))))
-    # every variable is published per unit and trial (and so per unit, per trial and in total)
-    tables = [("unit", "trial", v) for v in codes if v not in ("unit", "trial")]
+    # every variable is published per model, unit and trial (and so per model, per model and
+    # unit, per unit, per trial and in total)
+    tables = [("model", "unit", "trial", v) for v in codes if v not in SHARED]
 
     system = sdc.System.from_microdata(POPULATION, micro, codes, tables)
 
-    # ---- items: what the pages show (every unit row and the total row)
+    # ---- items: what the pages show (per model: every unit row and the model's total row)
     items: list[Item] = []
-    everyone: list[dict[str, str]] = [{}] + [{"unit": u} for u in unit_codes]
+    everyone: list[dict[str, str]] = []
+    for model in codes["model"]:
+        if model == MISSING:
+            continue
+        everyone.append({"model": model})
+        mine = set(micro.loc[micro["model"] == model, "unit"])
+        everyone += [{"model": model, "unit": u} for u in unit_codes if u in mine]
     for spec in defs.tables:
         for base in everyone:
             items.append(Item(make_key(base)))
@@ -264,7 +339,7 @@ def build_plan(
                         items.append(valid_share(base, block.variable, c.code))
                 items.append(Item(make_key({**base, block.variable: MISSING})))
             for m in spec.all_measures():
-                var = measure_variable(m, defs)
+                var = measure_variable(m, defs, config.reproduce_published)
                 items.append(valid_share(base, var, YES))
                 if m.column is not None:
                     items.append(Item(make_key({**base, var: MISSING})))
@@ -280,32 +355,37 @@ def build_plan(
         for d in ind_defs.values():
             if d.disclosure == "person" and d.applies_to(t.model):
                 items += indicator_items(d, trial)
-    # known zeros: a trial's participants are in its unit
+    # known zeros: a trial's participants are in its unit and its model
     for trial in codes["trial"]:
         t = registry.trials.get(trial)
-        for u in unit_codes:
-            k = make_key({"unit": u, "trial": trial})
-            if t is not None and t.unit != u and system.values.get(k, 0) == 0:
-                items.append(Item(k))
-    system.add(items)
+        if t is None:
+            continue
+        for var, own in (("unit", t.unit), ("model", t.model)):
+            for code in codes[var]:
+                k = make_key({var: code, "trial": trial})
+                if code != own and system.values.get(k, 0) == 0:
+                    items.append(Item(k))
+    canon = Canon(micro)
+    system.add(canon.item(it) for it in items)
     if config.reproduce_published:
         hidden: set[Key] = set()
     else:
         try:
-            hidden = sdc.protect(system, config.min_count, shared=("unit", "trial"))
+            hidden = sdc.protect(system, config.min_count, shared=SHARED)
         except RuntimeError:
             # no mend found: hide every published non-zero figure (always safe: only zeros
             # and ":" remain, and ":" is unbounded above)
             hidden = {k for k in system.published_cells() if system.values[k] > 0}
-    return Plan(system, hidden, config, source=pop.source_note)
+    return Plan(system, hidden, config, source=pop.source_note, canon=canon)
 
 
-def measure_variable(measure: Any, defs: Any) -> str:
+def measure_variable(measure: Any, defs: Any, reproduce_published: bool = False) -> str:
+    """The variable of a participant-table measure (its window as the build uses it)."""
     if measure.column is not None:
         return column_variable(measure.column, measure.value)
     crit = measure.spells
-    window = defs.windows[crit.window]
-    return spell_variable(crit.kind, crit.codes, window.start, window.end)
+    window = defs.window(crit.window, reproduce_published)
+    return spell_variable(crit.kind, crit.codes, window.spec())
 
 
 def indicator_variable(d: Any) -> str | None:
@@ -314,8 +394,7 @@ def indicator_variable(d: Any) -> str | None:
 
     num = d.numerator
     if isinstance(num, SpellSpec):
-        start, end = num.window if num.window else (None, None)
-        return spell_variable(num.kind, num.codes, start, end)
+        return spell_variable(num.kind, num.codes, num.window)
     assert isinstance(num, ParticipantSpec)
     if num.filter:
         ((column, value),) = num.filter.items()

@@ -8,7 +8,7 @@ slug (the notebook stem minus its source-notebook prefix)::
 
     fylke-nav-oslo      tbl-indikatorer   ->  tbl-indikatorer-nav-oslo
     modell-moteplassen  fig-modell-kjede  ->  fig-modell-kjede-moteplassen
-    deltakere-alle      tbl-5-1           ->  tbl-5-1-alle
+    deltakere-lengre-varighet-alle  tbl-5-1  ->  tbl-5-1-lengre-varighet-alle
     laering             tbl-laeringspunkter (no slug: unchanged)
 
 Reports embed ``../_build/embed/<stem>.ipynb#<label>-<slug>`` and cross-reference

@@ -1,31 +1,36 @@
 """Registry of units, cooperation models and trials, validated on load.
 
 The registry is three YAML files (``units.yaml``, ``models.yaml``, ``trials.yaml``) shipped in
-``coopstats/registry_data`` or read from a directory. Every file is validated with frozen
-pydantic models, then cross-checked (references, aliases, chain levels, validity dates). Any
-problem raises :class:`RegistryError` with the file, the key path and what was expected.
+``coopstats/registry_data`` or read from a directory (an argument, or the environment variable
+``COOPSTATS_REGISTRY_DIR``). Every file is validated with frozen pydantic models, then
+cross-checked (references, aliases, chain levels, validity dates). Any problem raises
+:class:`RegistryError` (a :class:`coopstats.yamlio.DefinitionError`) with the file's path, the
+key path and what was expected.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from coopstats.yamlio import format_validation, read_mapping
+from coopstats.yamlio import DefinitionError, format_validation, read_mapping
 
 __all__ = [
     "ADAPTATION_GRADES",
     "INDICATOR_IDS",
     "LEVEL_KEYS",
     "LEVEL_LABELS",
+    "REGISTRY_DIR_ENV",
     "TRIAL_STATUSES",
     "Adaptation",
     "ChainElement",
@@ -101,6 +106,8 @@ INDICATOR_IDS: frozenset[str] = frozenset(
 )
 SOURCES: tuple[str, ...] = ("seed-000", "seed-001", "seed-002", "seed-003", "seed-004", "public")
 FILES: tuple[str, ...] = ("units.yaml", "models.yaml", "trials.yaml")
+#: Environment variable naming a folder to read the registry from instead of the packaged one.
+REGISTRY_DIR_ENV = "COOPSTATS_REGISTRY_DIR"
 
 _LINES_RE = re.compile(r"^\d+(-\d+)?(, ?\d+(-\d+)?)*$")
 _ID_RE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -111,7 +118,7 @@ Grade = Literal["none", "minor", "major"]
 Qualifier = Literal["exact", "approximate", "range", "not_reported"]
 
 
-class RegistryError(Exception):
+class RegistryError(DefinitionError):
     """A registry file is missing, malformed or inconsistent; the message says where and why."""
 
 
@@ -533,10 +540,21 @@ class Registry:
 # --------------------------------------------------------------------------- loading
 
 
+def _shown_name(directory: Path | None, filename: str) -> str:
+    """The file's path as messages show it (the packaged file's path when ``directory`` is None)."""
+    if directory is None:
+        return str(resources.files("coopstats") / "registry_data" / filename)
+    return str(Path(directory) / filename)
+
+
 def _read_yaml(directory: Path | None, filename: str) -> Any:
     path = None if directory is None else Path(directory) / filename
     return read_mapping(
-        path, filename, package_dir="registry_data", error=RegistryError, name=filename
+        path,
+        filename,
+        package_dir="registry_data",
+        error=RegistryError,
+        name=_shown_name(directory, filename),
     )[1]
 
 
@@ -558,19 +576,19 @@ def _by_id(filename: str, key: str, items: Iterable[Any]) -> dict[str, Any]:
     return out
 
 
-def _check_units(parsed: _UnitsFile, units: dict[str, Unit]) -> None:
+def _check_units(parsed: _UnitsFile, units: dict[str, Unit], name: str = "units.yaml") -> None:
     seen: dict[str, str] = {}
     for i, unit in enumerate(parsed.units):
         for key in {_norm(k) for k in (unit.id, unit.name, *unit.aliases)}:
             other = seen.get(key)
             if other is not None and other != unit.id:
                 raise RegistryError(
-                    f"units.yaml: units[{i}].aliases: expected names and aliases unique across "
+                    f"{name}: units[{i}].aliases: expected names and aliases unique across "
                     f"units ({key!r} is used by both {other!r} and {unit.id!r})"
                 )
             seen[key] = unit.id
     for i, m in enumerate(parsed.nav_county_map):
-        where = f"units.yaml: nav_county_map[{i}]"
+        where = f"{name}: nav_county_map[{i}]"
         nav, county = units.get(m.nav_unit), units.get(m.county_unit)
         if nav is None or nav.kind != "nav_fylkesenhet":
             raise RegistryError(
@@ -592,9 +610,11 @@ def _check_units(parsed: _UnitsFile, units: dict[str, Unit]) -> None:
             )
 
 
-def _check_models(models: dict[str, Model], units: dict[str, Unit]) -> None:
+def _check_models(
+    models: dict[str, Model], units: dict[str, Unit], name: str = "models.yaml"
+) -> None:
     for i, model in enumerate(models.values()):
-        where = f"models.yaml: models[{i}]"
+        where = f"{name}: models[{i}]"
         if model.mother_unit is not None and model.mother_unit not in units:
             raise RegistryError(
                 f"{where}.mother_unit: expected a known unit id (got {model.mother_unit!r})"
@@ -609,17 +629,20 @@ def _check_models(models: dict[str, Model], units: dict[str, Unit]) -> None:
         for key in {_norm(k) for k in (model.id, model.name, *model.aliases)}:
             if key in seen and seen[key] != model.id:
                 raise RegistryError(
-                    f"models.yaml: models[{i}].aliases: expected aliases unique across models "
+                    f"{name}: models[{i}].aliases: expected aliases unique across models "
                     f"({key!r} is used by both {seen[key]!r} and {model.id!r})"
                 )
             seen[key] = model.id
 
 
 def _check_trials(
-    trials: dict[str, Trial], models: dict[str, Model], units: dict[str, Unit]
+    trials: dict[str, Trial],
+    models: dict[str, Model],
+    units: dict[str, Unit],
+    name: str = "trials.yaml",
 ) -> None:
     for i, trial in enumerate(trials.values()):
-        where = f"trials.yaml: trials[{i}]"
+        where = f"{name}: trials[{i}]"
         model = models.get(trial.model)
         if model is None:
             raise RegistryError(
@@ -656,17 +679,46 @@ def load_registry(directory: Path | str | None = None) -> Registry:
     Parameters
     ----------
     directory
-        Folder holding ``units.yaml``, ``models.yaml`` and ``trials.yaml``; ``None`` reads the
-        packaged files in ``coopstats/registry_data``.
+        Folder holding ``units.yaml``, ``models.yaml`` and ``trials.yaml``. ``None`` reads the
+        folder named by the environment variable ``COOPSTATS_REGISTRY_DIR`` when it is set
+        (re-read when a file changes), else the packaged files in ``coopstats/registry_data``.
 
     Raises
     ------
     RegistryError
-        If a file is missing, malformed or inconsistent with the others.
+        If a file is missing, malformed or inconsistent with the others; the message names the
+        file's path, the key path and what was expected.
     """
     if directory is None:
-        return _packaged_registry()
+        override = os.environ.get(REGISTRY_DIR_ENV, "").strip()
+        if not override:
+            return _packaged_registry()
+        folder = Path(override).expanduser().resolve()
+        if not folder.is_dir():
+            raise RegistryError(
+                f"{REGISTRY_DIR_ENV}={override}: expected a folder with "
+                f"{', '.join(FILES)} (it does not exist)"
+            )
+        return _registry_from(folder, _stamp(folder))
     return _load_registry(Path(directory))
+
+
+def _stamp(folder: Path) -> tuple[tuple[int, int] | None, ...]:
+    """Size and modification time of each registry file (to notice edits)."""
+    stamps: list[tuple[int, int] | None] = []
+    for filename in FILES:
+        try:
+            stat = (folder / filename).stat()
+        except OSError:
+            stamps.append(None)
+        else:
+            stamps.append((stat.st_size, stat.st_mtime_ns))
+    return tuple(stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _registry_from(folder: Path, stamp: tuple[tuple[int, int] | None, ...]) -> Registry:
+    return _load_registry(folder)
 
 
 @functools.cache
@@ -675,13 +727,14 @@ def _packaged_registry() -> Registry:
 
 
 def _load_registry(folder: Path | None) -> Registry:
-    units_file = _parse(_UnitsFile, "units.yaml", _read_yaml(folder, "units.yaml"))
-    models_file = _parse(_ModelsFile, "models.yaml", _read_yaml(folder, "models.yaml"))
-    trials_file = _parse(_TrialsFile, "trials.yaml", _read_yaml(folder, "trials.yaml"))
-    units = _by_id("units.yaml", "units", units_file.units)
-    models = _by_id("models.yaml", "models", models_file.models)
-    trials = _by_id("trials.yaml", "trials", trials_file.trials)
-    _check_units(units_file, units)
-    _check_models(models, units)
-    _check_trials(trials, models, units)
+    names = {filename: _shown_name(folder, filename) for filename in FILES}
+    units_file = _parse(_UnitsFile, names["units.yaml"], _read_yaml(folder, "units.yaml"))
+    models_file = _parse(_ModelsFile, names["models.yaml"], _read_yaml(folder, "models.yaml"))
+    trials_file = _parse(_TrialsFile, names["trials.yaml"], _read_yaml(folder, "trials.yaml"))
+    units = _by_id(names["units.yaml"], "units", units_file.units)
+    models = _by_id(names["models.yaml"], "models", models_file.models)
+    trials = _by_id(names["trials.yaml"], "trials", trials_file.trials)
+    _check_units(units_file, units, names["units.yaml"])
+    _check_models(models, units, names["models.yaml"])
+    _check_trials(trials, models, units, names["trials.yaml"])
     return Registry(units, models, trials, units_file.nav_county_map)

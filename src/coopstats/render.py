@@ -8,7 +8,14 @@
 Without Quarto, every executed notebook in ``_build/notebooks/`` becomes one HTML page in
 ``_site/`` (code hidden, captions and alt text kept), and ``_site/index.html`` links them by
 kind. Dashboard runs (``dashbord-*``) get the same content as the Quarto dashboards: the title
-from the registry, the value boxes drawn as boxes, a heading per card.
+from the registry, the value boxes drawn as boxes, a heading per card. Every fallback page and
+the index end with «Bygget <dato og tid> fra datagrunnlaget <navn>»: the time of the render and
+the delivery each notebook was run on (the name of its ``data_dir`` parameter, read from the
+papermill metadata of the executed notebook).
+
+:func:`mark_site_outdated` moves ``_site`` to ``_site.utdatert`` with a note (``coopstats
+build`` calls it when a step fails), so no page of an earlier delivery passes for current.
+Messages to users are Norwegian.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,12 +40,31 @@ import yaml
 from coopstats import publish
 
 QUARTO_MISSING = (
-    "Quarto was not found on PATH: wrote nbconvert HTML previews of the executed notebooks and "
-    "dashboards to {site}. Not produced without Quarto: the status report, midterm note and "
-    "learning chapter (reports/*.qmd with their embedded tables and figures and resolved "
-    "cross-references) in HTML, Word and PDF, and the dashboard layout (cards, rows, value-box "
-    "styling; the previews carry the same content). Install Quarto >= 1.6 (e.g. "
-    "`conda env create -f environment.yml`; `quarto install tinytex` for PDF) to render them."
+    "Fant ikke Quarto på PATH: skrev HTML-forhåndsvisninger (nbconvert) av de kjørte "
+    "notatbøkene og dashbordene til {site}. Dette lages ikke uten Quarto: statusrapporten, "
+    "midtveisnotatet og læringskapittelet (reports/*.qmd med innebygde tabeller og figurer og "
+    "kryssreferanser) i HTML, Word og PDF, og dashbordoppsettet (kort, rader, verdibokser; "
+    "forhåndsvisningene har det samme innholdet). Installer Quarto >= 1.6 (f.eks. "
+    "`conda env create -f environment.yml`; `quarto install tinytex` for PDF) for å lage dem."
+)
+#: Where ``coopstats build`` moves the site of an earlier build when a step fails.
+OUTDATED_SITE = "_site.utdatert"
+#: The note written into the moved site.
+OUTDATED_NOTE = "UTDATERT.txt"
+#: Norwegian month names, for the build stamp.
+_MONTHS = (
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
 )
 
 _OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
@@ -65,11 +92,37 @@ _LAYOUT_ATTRS = re.compile(r"\s*\{[^{}]*\}\s*$")
 
 @dataclass(frozen=True)
 class Page:
-    """One rendered fallback page."""
+    """One rendered fallback page; ``delivery`` is the name of the data it was run on."""
 
     title: str
     href: str
     source: Path
+    delivery: str | None = None
+
+
+def norwegian_time(moment: datetime) -> str:
+    """``2. desember 2026 kl. 14.05``."""
+    return f"{moment.day}. {_MONTHS[moment.month - 1]} {moment.year} kl. {moment:%H.%M}"
+
+
+def delivery_of(nb: nbformat.NotebookNode) -> str | None:
+    """The delivery an executed notebook was run on: the name of its ``data_dir`` parameter."""
+    params = nb.metadata.get("papermill", {}).get("parameters", {}) or {}
+    data_dir = params.get("data_dir")
+    if not isinstance(data_dir, str) or not data_dir.strip():
+        return None
+    return Path(data_dir.rstrip("/\\")).name or None
+
+
+def build_line(built: datetime, deliveries: list[str]) -> str:
+    """«Bygget 2. desember 2026 kl. 14.05 fra datagrunnlaget demo» (plain text)."""
+    when = f"Bygget {norwegian_time(built)}"
+    if not deliveries:
+        return when
+    if len(deliveries) == 1:
+        return f"{when} fra datagrunnlaget {deliveries[0]}"
+    names = ", ".join(deliveries[:-1]) + f" og {deliveries[-1]}"
+    return f"{when} fra datagrunnlagene {names}"
 
 
 def cell_options(source: str) -> dict[str, str]:
@@ -230,14 +283,27 @@ def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def export_html(notebook: Path, target: Path) -> str:
-    """Export one executed notebook to HTML without code; return its title."""
+def export_html(notebook: Path, target: Path, *, built: datetime | None = None) -> str:
+    """Export one executed notebook to HTML without code; return its title.
+
+    ``built`` (default: now) goes into the page's last line with the delivery it was run on.
+    """
+    return _export(notebook, target, built or datetime.now().astimezone())[0]
+
+
+def _export(notebook: Path, target: Path, built: datetime) -> tuple[str, str | None]:
+    """Export one page; return its title and delivery."""
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)
+    delivery = delivery_of(nb)
     if notebook.stem.startswith(publish.DASHBOARD_PREFIX):
         nb = dashboard_for_fallback(nb, notebook.stem)
     nb = _annotate(nb, notebook.stem)
+    stamp = build_line(built, [delivery] if delivery else [])
+    nb.cells.append(
+        nbformat.v4.new_markdown_cell(f'<p class="coopstats-bygget">{html.escape(stamp)}.</p>')
+    )
     template_dir = files("coopstats") / "templates"
     exporter = HTMLExporter(
         template_name="coopstats",
@@ -251,7 +317,7 @@ def export_html(notebook: Path, target: Path) -> str:
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
     _write_atomic(target, body)
-    return title
+    return title, delivery
 
 
 def _write_atomic(target: Path, text: str) -> None:
@@ -268,8 +334,20 @@ def _section(stem: str) -> str:
     return "Andre sider"
 
 
-def index_html(pages: list[Page]) -> str:
-    """The index page linking every fallback page by kind (Norwegian, no external resources)."""
+def index_html(pages: list[Page], built: datetime | None = None) -> str:
+    """The index page linking every fallback page by kind (Norwegian, no external resources).
+
+    It states when it was built (``built``, default now) and from which delivery; pages run
+    on different deliveries are named with a warning.
+    """
+    built = built or datetime.now().astimezone()
+    deliveries = sorted({p.delivery for p in pages if p.delivery})
+    stamp = html.escape(build_line(built, deliveries)) + "."
+    if len(deliveries) > 1:
+        stamp += (
+            " <strong>Sidene er kjørt på ulike datagrunnlag</strong>: kjør "
+            "<code>coopstats build --data MAPPE</code> for å lage alle fra samme leveranse."
+        )
     groups: dict[str, list[Page]] = {}
     for page in pages:
         groups.setdefault(_section(page.source.stem), []).append(page)
@@ -298,6 +376,7 @@ def index_html(pages: list[Page]) -> str:
 </head>
 <body>
   <h1>Forhåndsvisning av sidene</h1>
+  <p class="coopstats-bygget">{stamp}</p>
   <p class="note">Disse sidene er laget med nbconvert fordi Quarto ikke var installert. De viser
   de samme tabellene og figurene som rapportene bygger inn, og dashbordenes innhold uten
   dashbordoppsettet. Rapportene (statusrapport, midtveisnotat og læringskapittel) i HTML, Word
@@ -308,20 +387,59 @@ def index_html(pages: list[Page]) -> str:
 """
 
 
-def render_fallback(build_dir: Path, site_dir: Path) -> list[Page]:
+def render_fallback(
+    build_dir: Path, site_dir: Path, *, built: datetime | None = None
+) -> list[Page]:
     """Render every executed notebook in ``build_dir`` to ``site_dir`` and write the index."""
     notebooks = publish.executed_notebooks(build_dir)
     if not notebooks:
-        raise FileNotFoundError(
-            f"No executed notebooks in {build_dir / 'notebooks'}: run `coopstats run` first."
-        )
+        raise FileNotFoundError(_no_notebooks(build_dir))
+    built = built or datetime.now().astimezone()
     pages: list[Page] = []
     for nb_path in notebooks:
         href = f"{nb_path.stem}.html"
-        title = export_html(nb_path, site_dir / href)
-        pages.append(Page(title=title, href=href, source=nb_path))
-    _write_atomic(site_dir / "index.html", index_html(pages))
+        title, delivery = _export(nb_path, site_dir / href, built)
+        pages.append(Page(title=title, href=href, source=nb_path, delivery=delivery))
+    _write_atomic(site_dir / "index.html", index_html(pages, built))
     return pages
+
+
+def _no_notebooks(build_dir: Path) -> str:
+    return f"Ingen kjørte notatbøker i {build_dir / 'notebooks'}: kjør `coopstats run` først."
+
+
+def mark_site_outdated(
+    root: Path, *, data: str, step: str, now: datetime | None = None
+) -> Path | None:
+    """Move ``root/_site`` to ``root/_site.utdatert`` with a note saying why; return the new path.
+
+    Called by ``coopstats build`` when a step fails, so the pages of an earlier build (another
+    delivery, or half-written ones) are not taken for current. An older ``_site.utdatert`` is
+    replaced. Returns ``None`` when there is no ``_site``.
+    """
+    site = root / "_site"
+    if not site.is_dir():
+        return None
+    target = root / OUTDATED_SITE
+    if target.exists():
+        shutil.rmtree(target)
+    site.rename(target)
+    now = now or datetime.now().astimezone()
+    (target / OUTDATED_NOTE).write_text(
+        "UTDATERT: disse sidene er fra et tidligere bygg.\n\n"
+        f"`coopstats build` med datagrunnlaget {data} stoppet {norwegian_time(now)} i steget "
+        f"«{step}», så sidene her viser ikke det datagrunnlaget. De ble flyttet hit fra _site/ "
+        "for at ingen skal ta dem for gjeldende.\n\n"
+        "Rett feilen og kjør `coopstats build` på nytt: et vellykket bygg skriver _site/ og "
+        "sletter denne mappa.\n",
+        encoding="utf-8",
+    )
+    return target
+
+
+def clear_outdated(root: Path) -> None:
+    """Remove ``_site.utdatert`` after a successful build."""
+    shutil.rmtree(root / OUTDATED_SITE, ignore_errors=True)
 
 
 #: Where Quarto looks for TeX besides PATH (``quarto install tinytex``).
@@ -331,9 +449,9 @@ PDF_PROFILE = "pdf"
 #: The folder of documents rendered to PDF (the reports; the site and dashboards are HTML).
 PDF_INPUT = "reports"
 TEX_MISSING = (
-    "No TeX installation was found, which PDF needs: run `quarto install tinytex` once, or "
-    "install TeX Live (Debian: texlive-luatex texlive-latex-extra texlive-fonts-extra "
-    "texlive-lang-european), then `coopstats render --pdf` again."
+    "Fant ingen TeX-installasjon, som PDF krever: kjør `quarto install tinytex` én gang, eller "
+    "installer TeX Live (Debian: texlive-luatex texlive-latex-extra texlive-fonts-extra "
+    "texlive-lang-european), og kjør så `coopstats render --pdf` på nytt."
 )
 
 
@@ -510,9 +628,7 @@ def render(
     """
     build = root / "_build"
     if not publish.executed_notebooks(build):
-        raise FileNotFoundError(
-            f"No executed notebooks in {build / 'notebooks'}: run `coopstats run` first."
-        )
+        raise FileNotFoundError(_no_notebooks(build))
     publish.prepare_embed_sources(build, root / publish.DEFAULT_EMBED_DIR)
     publish.prepare_dashboards(build, root / publish.DEFAULT_DASHBOARD_DIR)
     quarto = quarto or (shutil.which("quarto") if use_quarto else None)
@@ -523,28 +639,40 @@ def render(
         env = quarto_env()
         if pages == []:
             done = (
-                f"Nothing changed since the last render of {site}; `coopstats render --force` "
-                "renders every page again."
+                f"Ingenting er endret siden forrige rendring av {site}; `coopstats render "
+                "--force` rendrer alle sidene på nytt."
             )
         else:
             (root / RENDER_STATE).unlink(missing_ok=True)  # a failed render forces a full one
             subprocess.run(calls.pop(0), cwd=root, check=True, env=env)
             _save_render_state(root, quarto)
-            which = "every page" if pages is None else f"{len(pages)} changed page(s)"
-            done = f"Rendered {which} with {quarto} into {site}: HTML, and Word for the reports."
+            if pages is None:
+                which = "alle sidene"
+            else:
+                which = "1 endret side" if len(pages) == 1 else f"{len(pages)} endrede sider"
+            done = f"Rendret {which} med {quarto} til {site}: HTML, og Word for rapportene."
         pdf_calls = calls
         for call in pdf_calls:
             before = set((root / PDF_INPUT).iterdir())
             result = subprocess.run(call, cwd=root, check=False, env=env)
             if result.returncode != 0:
                 _remove_intermediates(root / PDF_INPUT, before)
-                hint = TEX_MISSING if not tex_available() else "Its messages are above."
+                hint = TEX_MISSING if not tex_available() else "Meldingene står over."
                 raise PdfRenderError(
-                    f"{done} The PDF render (`{' '.join(call[1:])}`) failed with exit code "
-                    f"{result.returncode}; the HTML and Word files are kept. {hint}"
+                    f"{done} PDF-rendringen (`{' '.join(call[1:])}`) feilet med "
+                    f"avslutningskode {result.returncode}; HTML- og Word-filene er beholdt. "
+                    f"{hint}"
                 )
         if pdf_calls:
-            return f"{done} PDF of the reports in {site / PDF_INPUT}."
-        return done + " PDF on request: `coopstats render --pdf` (needs TeX)."
+            return f"{done} PDF av rapportene i {site / PDF_INPUT}."
+        return done + " PDF ved behov: `coopstats render --pdf` (krever TeX)."
     pages = render_fallback(build, site)
-    return f"Wrote {len(pages)} pages and index.html. " + QUARTO_MISSING.format(site=site)
+    deliveries = sorted({p.delivery for p in pages if p.delivery})
+    mixed = ""
+    if len(deliveries) > 1:
+        mixed = (
+            f"Advarsel: sidene er kjørt på ulike datagrunnlag ({', '.join(deliveries)}); "
+            "kjør `coopstats build --data MAPPE` for å lage alle fra samme leveranse. "
+        )
+    wrote = "1 side" if len(pages) == 1 else f"{len(pages)} sider"
+    return f"Skrev {wrote} og index.html. {mixed}" + QUARTO_MISSING.format(site=site)

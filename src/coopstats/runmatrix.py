@@ -30,7 +30,7 @@ CONFIG_NAME = "runs.yaml"
 #: Iteration kinds: the placeholder each one fills and the default row scope of its runs.
 EACH_KINDS: dict[str, str] = {"unit": "unit", "model": "model", "scope": "scope"}
 ROW_KINDS = ("unit", "model", "scope", "all")
-#: The participant scope covering everybody (``deltakere-alle``).
+#: The participant scope covering every unit of a model (``deltakere-<model>-alle``).
 ALL_SCOPE = "alle"
 
 #: The configuration used when the project has no ``runs.yaml`` (kept equal to the committed
@@ -85,7 +85,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
                 "min_count": "{min_count}",
                 "reproduce_published": False,
             },
-            "inputs": ["participants", "spells", "activity_log", "reported_figures", "segments"],
+            "inputs": [
+                "participants",
+                "spells",
+                "coverage",
+                "activity_log",
+                "reported_figures",
+                "segments",
+            ],
             "rows": "unit",
         },
         {
@@ -101,7 +108,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
                 "min_count": "{min_count}",
                 "reproduce_published": False,
             },
-            "inputs": ["participants", "spells", "activity_log", "reported_figures", "segments"],
+            "inputs": [
+                "participants",
+                "spells",
+                "coverage",
+                "activity_log",
+                "reported_figures",
+                "segments",
+            ],
             "rows": "unit",
         },
         {
@@ -115,7 +129,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
                 "data_dir": "{data_dir}",
                 "min_count": "{min_count}",
             },
-            "inputs": ["participants", "spells", "activity_log", "reported_figures", "segments"],
+            "inputs": [
+                "participants",
+                "spells",
+                "coverage",
+                "activity_log",
+                "reported_figures",
+                "segments",
+            ],
             "rows": "model",
         },
         {
@@ -123,14 +144,15 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "notebook": "notebooks/deltakere.ipynb",
             "optional": True,
             "each": "scope",
-            "output": "deltakere-{scope}.ipynb",
+            "output": "deltakere-{model}-{scope}.ipynb",
             "parameters": {
+                "model": "{model}",
                 "scope": "{scope}",
                 "data_dir": "{data_dir}",
                 "min_count": "{min_count}",
                 "reproduce_published": False,
             },
-            "inputs": ["participants", "spells"],
+            "inputs": ["participants", "spells", "coverage"],
             "rows": "all",
         },
         {
@@ -140,7 +162,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "each": {"chapter": ["laering"]},
             "output": "{chapter}.ipynb",
             "parameters": {"data_dir": "{data_dir}", "min_count": "{min_count}"},
-            "inputs": ["participants", "spells", "activity_log", "reported_figures", "segments"],
+            "inputs": [
+                "participants",
+                "spells",
+                "coverage",
+                "activity_log",
+                "reported_figures",
+                "segments",
+            ],
             "rows": "all",
         },
         {
@@ -154,7 +183,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
                 "data_dir": "{data_dir}",
                 "min_count": "{min_count}",
             },
-            "inputs": ["participants", "spells", "activity_log", "reported_figures", "segments"],
+            "inputs": [
+                "participants",
+                "spells",
+                "coverage",
+                "activity_log",
+                "reported_figures",
+                "segments",
+            ],
             "rows": "unit",
         },
         {
@@ -168,7 +204,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
                 "data_dir": "{data_dir}",
                 "min_count": "{min_count}",
             },
-            "inputs": ["participants", "spells", "activity_log", "reported_figures", "segments"],
+            "inputs": [
+                "participants",
+                "spells",
+                "coverage",
+                "activity_log",
+                "reported_figures",
+                "segments",
+            ],
             "rows": "model",
         },
     ],
@@ -399,29 +442,46 @@ def load_config(root: Path, path: Path | None = None) -> MatrixConfig:
     return parse_config(raw, path.parent, str(path))
 
 
-def participant_scopes(data_dir: Path) -> list[str]:
-    """``alle`` plus every unit with rows in ``participants.csv`` (sorted)."""
-    units: set[str] = set()
+def participant_scopes(data_dir: Path, registry: Registry | None = None) -> list[tuple[str, str]]:
+    """(model, scope) of every participant page: per model with participants in the delivery
+    (by their trials), ``alle`` and then every unit of that model with participants.
+
+    Participants whose trial is not in the registry belong to no page.
+    """
+    if registry is None:
+        from coopstats.registry import load_registry
+
+        registry = load_registry()
+    units: dict[str, set[str]] = {}
     path = Path(data_dir) / "participants.csv"
     if path.is_file():
-        with path.open(encoding="utf-8", newline="") as fh:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
             for row in csv.DictReader(fh):
+                trial = registry.trials.get((row.get("trial_id") or "").strip())
                 unit = (row.get("unit_id") or "").strip()
-                if unit:
-                    units.add(unit)
-    return [ALL_SCOPE, *sorted(units)]
+                if trial is not None and unit:
+                    units.setdefault(trial.model, set()).add(unit)
+    return [
+        (model, scope)
+        for model in registry.models
+        if model in units
+        for scope in (ALL_SCOPE, *sorted(units[model]))
+    ]
 
 
-def _values(entry: NotebookEntry, registry: Registry, data_dir: Path) -> tuple[str, list[str]]:
+def _values(
+    entry: NotebookEntry, registry: Registry, data_dir: Path
+) -> list[tuple[str, dict[str, str]]]:
+    """(the run's row-scope value, its placeholder values) for every run of an entry."""
     if isinstance(entry.each, dict):
         ((var, values),) = entry.each.items()
-        return var, list(values)
+        return [(v, {var: v}) for v in values]
     if entry.each == "unit":
-        return "unit", registry.trial_units()
+        return [(u, {"unit": u}) for u in registry.trial_units()]
     if entry.each == "model":
         with_trials = {t.model for t in registry.trials.values()}
-        return "model", [m for m in registry.models if m in with_trials]
-    return "scope", participant_scopes(data_dir)
+        return [(m, {"model": m}) for m in registry.models if m in with_trials]
+    return [(s, {"model": m, "scope": s}) for m, s in participant_scopes(data_dir, registry)]
 
 
 def row_scope(kind: str, value: str, registry: Registry | None) -> RowScope:
@@ -508,10 +568,9 @@ def expand(
             if entry.optional:
                 continue
             raise RunMatrixError(f"{config.source}: notebook {entry.notebook} does not exist")
-        var, values = _values(entry, registry, data_dir)
         meta = report_metadata(config.root / entry.metadata) if entry.metadata else {}
-        for value in values:
-            fill = {**meta, var: value, "data_dir": str(data_dir), "min_count": min_count}
+        for value, own in _values(entry, registry, data_dir):
+            fill = {**meta, **own, "data_dir": str(data_dir), "min_count": min_count}
             output = str(_fill(entry.output, fill))
             specs.append(
                 RunSpec(
@@ -522,7 +581,7 @@ def expand(
                     inputs=entry.inputs,
                     rows=row_scope(entry.rows, value, registry),
                     data_dir=data_dir,
-                    tags=(value,),
+                    tags=tuple(dict.fromkeys(own.values())),
                     entry=entry.name,
                 )
             )
@@ -531,6 +590,17 @@ def expand(
     if duplicates:
         raise RunMatrixError(f"{config.source}: two runs write the same output: {duplicates}")
     return specs
+
+
+def stale_outputs(output_dir: Path, specs: Iterable[RunSpec]) -> list[Path]:
+    """Executed notebooks in ``output_dir`` that no run of the matrix writes any more.
+
+    They are left from an older matrix or another delivery (a renamed run, a unit that left the
+    registry). Publishing them beside the current ones would mix deliveries and let the privacy
+    audit read figures that were protected in another system; ``coopstats run`` removes them.
+    """
+    wanted = {Path(s.output).name for s in specs}
+    return sorted(p for p in Path(output_dir).glob("*.ipynb") if p.name not in wanted)
 
 
 def select(specs: list[RunSpec], only: Iterable[str], registry: Registry | None) -> list[RunSpec]:

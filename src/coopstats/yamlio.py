@@ -4,6 +4,10 @@ Every YAML file of the package (registry, indicators, cleaning rules, participan
 learning points, coding frame) is read with :func:`read_mapping` and validated with pydantic;
 :func:`format_validation` turns pydantic's errors into one line per problem naming the file,
 the key path (``trials[3].targets[0].value``) and what was expected.
+
+:class:`DefinitionError` is the common base of the errors raised for such files (the
+registry's :class:`coopstats.registry.RegistryError` derives from it); the command line
+catches it and prints its message without a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
+
+class DefinitionError(Exception):
+    """A definition file (registry, definitions) is missing, malformed or inconsistent.
+
+    The message names the file (its path), the key path and what was expected.
+    """
+
 
 #: Parts of a pydantic error location that are not keys of the file.
 _NOT_KEYS = ("function-", "literal[")
@@ -81,12 +93,16 @@ def read_mapping(
     except FileNotFoundError as exc:
         where = "the package" if path is None else str(Path(path).parent)
         raise error(f"{shown}: file not found in {where}") from exc
+    loader = yaml.SafeLoader(text)
+    loader.name = shown  # YAML's own messages name the file, not "<unicode string>"
     try:
-        data = yaml.safe_load(text)
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise error(f"{shown}: invalid YAML{where}: {exc}") from exc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise error(f"{shown}: expected a mapping at the top level")
     return shown, data
