@@ -289,3 +289,35 @@ def test_interrupted_build_also_marks_the_site(project, monkeypatch):
     assert main(["build", "--data", str(project), "--no-progress"]) == 130
     note = (project / "_site.utdatert" / "UTDATERT.txt").read_text(encoding="utf-8")
     assert "«kjøring»" in note
+
+
+def test_validate_and_build_accept_a_delivery_as_sent(tmp_path, monkeypatch, capsys):
+    """A workbook with a sheet per table is imported first (report beside the result); a
+    semicolon CSV folder with the contract's names is imported with --import."""
+    import pandas as pd
+
+    from coopstats.data import FILES
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    workbook = tmp_path / "leveranse-2026-05.xlsx"
+    with pd.ExcelWriter(workbook, engine="openpyxl") as xl:
+        for table in FILES:
+            frame = pd.read_csv(demo / f"{table}.csv", dtype=str, keep_default_na=False)
+            frame.to_excel(xl, sheet_name=table, index=False)
+    monkeypatch.chdir(tmp_path)  # outside the project: the import goes to a temporary folder
+    assert cli.main(["validate", str(workbook)]) == 0
+    out = capsys.readouterr().out
+    assert "via coopstats import" in out and "import-rapport.md" in out
+    semicolons = tmp_path / "semikolon"
+    semicolons.mkdir()
+    for table in FILES:
+        frame = pd.read_csv(demo / f"{table}.csv", dtype=str, keep_default_na=False)
+        frame.to_csv(semicolons / f"{table}.csv", sep=";", index=False)
+    assert cli.main(["validate", str(semicolons)]) == 1
+    captured = capsys.readouterr()
+    assert "coopstats import" in captured.out + captured.err
+    assert cli.main(["validate", "--import", str(semicolons)]) == 0
+    broken = tmp_path / "tom.xlsx"
+    broken.write_bytes(b"not a workbook")
+    assert cli.main(["validate", str(broken)]) == 2
+    assert "kunne ikke leses" in capsys.readouterr().err

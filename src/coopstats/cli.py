@@ -102,10 +102,62 @@ def _project_path(value: str | None, default: Path) -> Path:
 # --------------------------------------------------------------------------- commands
 
 
+def needs_import(path: Path) -> bool:
+    """True when ``path`` is not laid out as a contract delivery: a workbook or other file,
+    or a folder without every contract CSV (Excel files, Norwegian file names, …)."""
+    from coopstats.data import FILES
+
+    if path.is_file():
+        return True
+    if not path.is_dir():
+        return False
+    names = {p.name for p in path.iterdir() if p.is_file()}
+    if all(f"{t}.csv" in names for t in FILES):
+        return False
+    # data files under other names or in Excel; an empty folder is left to validation
+    return any(Path(n).suffix.lower() in (".csv", ".xlsx", ".xlsm", ".xls") for n in names)
+
+
+def _prepared_delivery(path: Path, prog: str, force: bool = False) -> Path | None:
+    """The contract delivery to use for ``path``: itself, or (for a delivery as sent, or with
+    ``--import``) its import into ``_build/leveranse/<name>`` with the import report beside it.
+
+    ``None`` after printing why the delivery cannot be imported.
+    """
+    import tempfile
+
+    from coopstats.importer import REPORT_NAME, DeliveryImportError, import_delivery
+
+    if not path.exists() or not (force or needs_import(path)):
+        return path
+    try:
+        from coopstats.batch import project_root
+
+        base = project_root() / "_build" / "leveranse"
+    except Exception:  # outside a project: a temporary folder
+        base = Path(tempfile.mkdtemp(prefix="coopstats-leveranse-"))
+    dest = base / (path.stem if path.is_file() else path.name)
+    try:
+        report = import_delivery(path, dest, overwrite=True)
+    except DeliveryImportError as exc:
+        print(f"{prog}: {path} kunne ikke leses som en leveranse: {exc}", file=sys.stderr)
+        return None
+    print(
+        f"{prog}: leste {path} via coopstats import ({len(report.changes)} endringer, se "
+        f"{dest / REPORT_NAME}); bruker {dest}"
+    )
+    return dest
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from coopstats.validate import main_validate
 
-    return main_validate(Path(args.directory), html_path=getattr(args, "html", None))
+    path = _prepared_delivery(
+        Path(args.directory), "coopstats validate", getattr(args, "import_first", False)
+    )
+    if path is None:
+        return 2
+    return main_validate(path, html_path=getattr(args, "html", None))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -263,9 +315,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from coopstats.render import clear_outdated
 
     root = project_root()
-    data_dir = Path(args.data) if args.data is not None else root / DEFAULT_DATA
+    given = Path(args.data) if args.data is not None else root / DEFAULT_DATA
+    data_dir = _prepared_delivery(given, "coopstats build", getattr(args, "import_first", False))
+    if data_dir is None:
+        _outdated(root, given, "import")
+        return 2
     args.data = str(data_dir)
     args.directory = str(data_dir)
+    args.import_first = False  # imported once, validated as a contract delivery
     step = ""
     try:
         for name, function in _BUILD_STEPS:
@@ -370,13 +427,28 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="KOMMANDO", title="kommandoer"
     )
 
+    def add_import_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--import",
+            dest="import_first",
+            action="store_true",
+            help="les leveransen via coopstats import først, også når den ser ut som en "
+            "kontraktsleveranse (Excel-arbeidsbøker og mapper uten kontraktens CSV-filer "
+            "importeres alltid)",
+        )
+
     p = sub.add_parser("validate", help="kontroller en leveranse mot datakontrakten")
-    p.add_argument("directory", metavar="MAPPE", help="mappa med participants.csv, spells.csv, …")
+    p.add_argument(
+        "directory",
+        metavar="MAPPE",
+        help="mappa med participants.csv, spells.csv, … (eller en leveranse slik den ble sendt)",
+    )
     p.add_argument(
         "--html",
         metavar="FIL",
         help="skriv også problemene som en HTML-side (per fil og kolonne) til FIL",
     )
+    add_import_option(p)
     p.set_defaults(func=_cmd_validate)
 
     def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -482,6 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="kjør og rendre alt, også det som er mellomlagret eller uendret",
     )
+    add_import_option(p)
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser(
