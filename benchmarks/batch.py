@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     original = scratch / "data-original"
     shutil.copytree(args.data, original)
     data = scratch / "data"
-    raw = yaml.safe_load((ROOT / "runs.yaml").read_text(encoding="utf-8"))
+    from coopstats.runmatrix import packaged_config
+
+    raw, _ = packaged_config()
     for entry in raw["notebooks"]:
         entry["notebook"] = str(ROOT / entry["notebook"])
     raw["output_dir"] = str(scratch / "coopstats-out")

@@ -11,9 +11,9 @@ import yaml
 from coopstats.batch import build_run_matrix, project_root
 from coopstats.registry import load_registry
 from coopstats.runmatrix import (
-    DEFAULT_CONFIG,
     RunMatrixError,
     load_config,
+    packaged_config,
     parse_config,
     participant_scopes,
     row_scope,
@@ -23,6 +23,8 @@ from coopstats.runmatrix import (
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 ENTRY = {"name": "x", "notebook": "n.ipynb", "output": "o.ipynb", "each": "unit"}
+PACKAGED = ROOT / "src" / "coopstats" / "definitions" / "runs.yaml"
+DEFAULT_CONFIG = yaml.safe_load(PACKAGED.read_text(encoding="utf-8"))
 
 
 def _notebook(path: Path) -> Path:
@@ -35,9 +37,25 @@ def _notebook(path: Path) -> Path:
     return path
 
 
-def test_committed_runs_yaml_is_the_builtin_default():
-    assert yaml.safe_load((ROOT / "runs.yaml").read_text(encoding="utf-8")) == DEFAULT_CONFIG
+def test_the_packaged_runs_yaml_is_the_only_run_matrix():
+    # one file holds the matrix: no copy at the project root, none in Python
+    assert not (ROOT / "runs.yaml").exists()
+    assert not hasattr(__import__("coopstats.runmatrix").runmatrix, "DEFAULT_CONFIG")
+    raw, shown = packaged_config()
+    assert raw == DEFAULT_CONFIG and Path(shown) == PACKAGED
+    config = load_config(ROOT)
+    assert config.source == str(PACKAGED) and config.root == ROOT
+    assert config.output_dir == ROOT / "_build" / "notebooks"
     assert project_root(ROOT / "notebooks") == ROOT
+
+
+def test_a_project_runs_yaml_replaces_the_packaged_one(tmp_path):
+    assert load_config(tmp_path).source == str(PACKAGED)
+    own = {**DEFAULT_CONFIG, "notebooks": [ENTRY], "output_dir": "ut"}
+    (tmp_path / "runs.yaml").write_text(yaml.safe_dump(own), encoding="utf-8")
+    config = load_config(tmp_path)
+    assert config.source == str(tmp_path / "runs.yaml")
+    assert [e.name for e in config.notebooks] == ["x"] and config.output_dir == tmp_path / "ut"
 
 
 def test_fylke_runs_come_from_the_registry_with_papermill_parameters(tmp_path):

@@ -11,6 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import yaml
 
 from coopstats import cli
 from coopstats.batch import BatchInterrupted, RunResult, RunSpec, summary_lines
@@ -250,7 +251,8 @@ def test_ctrl_c_during_run_prints_the_true_counts_and_exits_130(monkeypatch, cap
 def project(tmp_path: Path, monkeypatch) -> Path:
     root = tmp_path / "prosjekt"
     root.mkdir()
-    (root / "runs.yaml").write_text("notebooks: []\n", encoding="utf-8")
+    entry = {"name": "x", "notebook": "x.ipynb", "output": "x.ipynb", "each": "unit"}
+    (root / "runs.yaml").write_text(yaml.safe_dump({"notebooks": [entry]}), encoding="utf-8")
     site = root / "_site"
     site.mkdir()
     (site / "index.html").write_text("forrige leveranse", encoding="utf-8")

@@ -23,7 +23,8 @@ from coopstats.indicators import (
     indicator_table_frame,
     load_indicators,
 )
-from coopstats.registry import INDICATOR_IDS, LEVEL_KEYS, Registry, load_registry
+from coopstats.registry import LEVEL_KEYS, Registry, load_registry
+from coopstats.yamlio import indicator_ids
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 OSLO = "lengre-varighet-oslo"
@@ -160,7 +161,7 @@ def tiny(tmp_path: Path) -> Datasets:
 
 
 def test_one_definition_per_indicator_id(defs: dict[str, IndicatorDef]) -> None:
-    assert set(defs) == INDICATOR_IDS
+    assert set(defs) == indicator_ids()
     assert all(d.chain_level in LEVEL_KEYS for d in defs.values())
     assert all(d.id == key for key, d in defs.items())
 
@@ -194,7 +195,7 @@ def test_person_counts(defs, tiny, reg) -> None:
     values = compute_indicators(defs, tiny, reg, unit="nav-oslo")
     assert list(values.columns) == list(VALUE_COLUMNS)
     assert set(values["trial_id"]) == {OSLO}
-    assert len(values) == len(INDICATOR_IDS)
+    assert len(values) == len(indicator_ids())
     for ind, expected in [
         ("ind-deltakere-inntatt", 3),
         ("ind-deltakere-aktive", 2),
@@ -407,10 +408,30 @@ def _set(ind: str, key: str, value):
         (_set("ind-anrop", "unit", "personer"), ["(ind-anrop)", "unit", "antall"]),
         (_set("ind-anrop", "models", ["telefonkiosk"]), ["(ind-anrop).models", "telefonkiosk"]),
         (_set("ind-anrop", "colour", "red"), ["(ind-anrop).colour", "unexpected key"]),
-        (_set("ind-anrop", "id", "ind-telefoner"), ["indicators[", ".id", "ind-telefoner"]),
         (
-            lambda d: d["indicators"].pop(_index(d, "ind-saker")),
-            ["missing", "ind-saker", "INDICATOR_IDS"],
+            _set("ind-anrop", "labl_nb", "Anrop"),
+            ["(ind-anrop).labl_nb", "unexpected key", "mente du «label_nb»"],
+        ),
+        (
+            _set("ind-andel-kvinner", "numerator", {"dataset": "participants", "filtr": {}}),
+            ["(ind-andel-kvinner).numerator.filtr", "mente du «filter»"],
+        ),
+        (_set("ind-anrop", "id", "anrop"), ["indicators[", ".id", "'anrop'"]),
+        (
+            _set("ind-henvendelser", "id", "ind-telefoner"),
+            ["indicators: mangler definisjon", "ind-henvendelser i models.yaml"],
+        ),
+        (
+            lambda d: d["indicators"].pop(_index(d, "ind-anrop")),
+            ["(ind-anrop-maloppnaelse).denominator.fallback_target", "(fikk 'ind-anrop')"],
+        ),
+        (
+            _set(
+                "ind-anrop-maloppnaelse",
+                "denominator",
+                {"dataset": "activity_log", "activity": ["anrop"], "fallback_target": "ind-anrp"},
+            ),
+            ["(ind-anrop-maloppnaelse).denominator.fallback_target", "mente du «ind-anrop»"],
         ),
         (
             lambda d: d["indicators"].append(dict(d["indicators"][0])),
@@ -435,7 +456,7 @@ def test_invalid_yaml_syntax_names_file_and_line(yaml_copy: Path) -> None:
 
 
 def test_packaged_file_loads_from_explicit_path(yaml_copy: Path) -> None:
-    assert set(load_indicators(yaml_copy)) == INDICATOR_IDS
+    assert set(load_indicators(yaml_copy)) == indicator_ids()
 
 
 # --------------------------------------------------------------------------- display frame

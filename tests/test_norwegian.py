@@ -317,7 +317,8 @@ def test_provenance_is_machine_readable_in_the_html_but_never_visible_text():
 
 def test_report_prose_is_norwegian_and_free_of_jargon():
     chunks = []
-    for path in [ROOT / "index.qmd", *sorted((ROOT / "reports").glob("*.qmd"))]:
+    texts = sorted((ROOT / "reports" / "tekst").rglob("*.md"))
+    for path in [ROOT / "index.qmd", *sorted((ROOT / "reports").glob("*.qmd")), *texts]:
         chunks += markdown_chunks(_front_matter_removed(path.read_text(encoding="utf-8")))
     assert chunks
     assert not english_sentences(chunks)

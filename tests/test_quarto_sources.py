@@ -6,6 +6,11 @@ and the demo data) and at a label that exists in the source notebook once suffix
 every notebook has alt text. ``panache lint`` must be clean, and must also be clean with its
 cross-reference rule on when each embed is replaced by a stub cell with the embedded label. The
 last test runs ``quarto render`` when Quarto is installed.
+
+The reports and the index include parts generated from the registry (``_generert/``,
+:mod:`coopstats.assemble`) and the researchers' texts (``reports/tekst/``); the module first
+writes the generated parts, and every check reads a document with its includes expanded
+(:func:`coopstats.quarto_sources.document_text`), i.e. the text Quarto renders.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import pytest
 import yaml
 
 from coopstats import quarto_sources as qs
+from coopstats.assemble import GENERATED_DIR, TEXT_DIR, assemble, report_models, report_units
 from coopstats.publish import embed_label
 from coopstats.registry import load_registry
 
@@ -40,7 +46,16 @@ def _panache() -> str:
 
 
 def _text(path: Path) -> str:
+    """A file's text; a ``.qmd`` document with its includes expanded (what Quarto renders)."""
+    if path.suffix == ".qmd":
+        return qs.document_text(path)
     return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def assembled():
+    """The generated parts (``_generert/``) as ``coopstats render`` writes them."""
+    return assemble(ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +77,8 @@ def test_reports_exist():
 
 
 def test_panache_lint_is_clean_on_every_qmd():
+    """Also lints the researchers' texts in reports/tekst/ and, through the includes, the
+    generated parts."""
     result = subprocess.run(
         [_panache(), "lint", "--message-format", "short", *map(str, DOCUMENTS)],
         cwd=ROOT,
@@ -300,7 +317,8 @@ def test_dashboard_notebooks_are_quarto_dashboards(name):
 
 @pytest.fixture(scope="module")
 def quarto_yml():
-    return yaml.safe_load(_text(ROOT / "_quarto.yml"))
+    """``_quarto.yml`` merged with its metadata files (the generated menus), as Quarto reads it."""
+    return qs.site_config(ROOT)
 
 
 def test_quarto_yml_has_the_required_keys(quarto_yml):
@@ -311,6 +329,9 @@ def test_quarto_yml_has_the_required_keys(quarto_yml):
     assert quarto_yml["lang"] == "nb"
     assert (ROOT / quarto_yml["bibliography"]).is_file()
     assert quarto_yml["notebook-links"] is False
+    assert quarto_yml["metadata-files"] == [f"{GENERATED_DIR.as_posix()}/navbar.yml"]
+    assert quarto_yml["utkast"] is True
+    assert yaml.safe_load(_text(ROOT / "_quarto-endelig.yml")) == {"utkast": False}
     formats = quarto_yml["format"]
     # HTML and Word by default; PDF (needs TeX) only in the `pdf` profile, rendered on request.
     assert set(formats) == {"html", "docx"}
@@ -351,6 +372,47 @@ def test_index_is_html_only_and_links_reports_and_dashboards(registry):
         registry
     )
     assert "{#dashbord}" in text
+
+
+def test_every_text_belongs_to_a_unit_or_model_with_a_trial(registry):
+    """A text in reports/tekst/ is included only when its unit or model has a trial; a stray
+    or misspelt file name would silently be left out of the reports."""
+    wanted = {f"statusrapport/{m}-modell.md" for m in report_models(registry)}
+    for unit in report_units(registry):
+        wanted |= {
+            f"statusrapport/{unit}-implementering.md",
+            f"statusrapport/{unit}-resultater.md",
+            f"midtveisnotat/{unit}-status.md",
+            f"midtveisnotat/{unit}-forelopig.md",
+        }
+    present = {p.relative_to(ROOT / TEXT_DIR).as_posix() for p in (ROOT / TEXT_DIR).rglob("*.md")}
+    assert present <= wanted, sorted(present - wanted)
+
+
+def test_every_unit_and_model_of_the_demo_has_its_texts(assembled):
+    assert assembled.missing_texts == []
+
+
+def test_per_unit_sections_keep_their_ids(registry):
+    status = set(qs.section_ids(_text(ROOT / "reports" / "statusrapport.qmd")))
+    midterm = set(qs.section_ids(_text(ROOT / "reports" / "midtveisnotat.qmd")))
+    for unit in report_units(registry):
+        short = unit.removeprefix("nav-")
+        assert {f"sec-impl-{short}", f"sec-res-{short}"} <= status, unit
+        assert f"sec-mn-{short}" in midterm, unit
+    for model in report_models(registry):
+        assert f"sec-modell-{model}" in status, model
+    assert {"sec-mn-oslo", "sec-impl-more-og-romsdal", "sec-res-innlandet"} <= status | midterm
+
+
+def test_reports_include_the_generated_parts_instead_of_per_unit_text():
+    """No unit's prose or embeds are typed into the .qmd files any more."""
+    for doc in ("statusrapport.qmd", "midtveisnotat.qmd"):
+        raw = (ROOT / "reports" / doc).read_text(encoding="utf-8")
+        assert "{{< include ../_generert/" in raw
+        assert "fylke-nav-" not in raw and "midtveis-nav-" not in raw, doc
+    index = (ROOT / "index.qmd").read_text(encoding="utf-8")
+    assert "dashbord-fylke-nav-" not in index
 
 
 def test_citations_are_in_the_bibliography():

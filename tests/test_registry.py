@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from coopstats.registry import (
-    INDICATOR_IDS,
     LEVEL_KEYS,
     Registry,
     RegistryError,
     UnknownUnitError,
     load_registry,
 )
+from coopstats.yamlio import indicator_ids
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEC_TRIALS = {
@@ -134,7 +134,7 @@ def test_all_indicator_links_are_known(reg: Registry) -> None:
         for i in e.indicators
     }
     linked |= {x.indicator for t in reg.trials.values() for x in t.targets if x.indicator}
-    assert linked and linked <= INDICATOR_IDS
+    assert linked and linked <= indicator_ids()
 
 
 def test_every_fact_has_provenance(reg: Registry) -> None:
@@ -330,9 +330,30 @@ def test_mapping_outside_county_validity(data_dir: Path) -> None:
 
 def test_unknown_indicator_in_target(data_dir: Path) -> None:
     def change(d):
-        d["trials"][0]["targets"][0]["indicator"] = "ind-telefoner"
+        d["trials"][0]["targets"][0]["indicator"] = "ind-anropp"
 
-    _assert_error_after(data_dir, "trials.yaml", change, "trials[0].targets[0]")
+    _edit(data_dir / "trials.yaml", change)
+    _assert_error(
+        data_dir,
+        f"{data_dir / 'trials.yaml'}: trials[0].targets[0].indicator:",
+        "indicators.yaml",
+        "'ind-anropp'",
+        "mente du «ind-anrop»",
+    )
+
+
+def test_unknown_indicator_in_chain_element(data_dir: Path) -> None:
+    def change(d):
+        d["models"][0]["result_chain"]["levels"][3]["elements"][0]["indicators"] = [
+            "ind-intervjuer"
+        ]
+
+    _edit(data_dir / "models.yaml", change)
+    _assert_error(
+        data_dir,
+        "models.yaml: models[0].result_chain.levels[3].elements[0].indicators[0]:",
+        "mente du «ind-intervju»",
+    )
 
 
 def test_range_target_needs_bounds(data_dir: Path) -> None:

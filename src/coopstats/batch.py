@@ -650,7 +650,13 @@ def run_batch(
                         continue
                 jobs.append(_Job(i, spec, parts, reason))
                 if runner is None and pool is None:
-                    # the first run to execute: start the kernels while planning the rest
+                    # the first run to execute: start the kernels while planning the rest.
+                    # Import papermill and jupyter_client here first: importing them for the
+                    # first time in the warm-up threads and this thread at once can fail
+                    # ("partially initialized module jupyter_client.manager").
+                    from coopstats.kernelpool import register_engine
+
+                    register_engine()
                     pool = _Pool(settings, min(settings.jobs, len(specs) - i))
                     pool.warm_up()
             if runner is not None:

@@ -1,4 +1,5 @@
-"""Command-line interface: ``coopstats validate | import | run | audit | render | build | demo``.
+"""Command-line interface: ``coopstats check | validate | import | run | audit | render | build |
+demo``.
 
 Messages to users are Norwegian (bokmål). Every user mistake ends with one line
 ``coopstats <command>: <message>`` on standard error and an exit code, never a traceback:
@@ -149,8 +150,20 @@ def _prepared_delivery(path: Path, prog: str, force: bool = False) -> Path | Non
     return dest
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from coopstats.check import main_check
+
+    return main_check()
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from coopstats.check import main_check
     from coopstats.validate import main_validate
+
+    # a broken definition file is reported before the data (``build`` validates through here)
+    prog = f"coopstats {getattr(args, 'command', None) or 'validate'}"
+    if main_check(prog, quiet=True) != 0:
+        return 2
 
     path = _prepared_delivery(
         Path(args.directory), "coopstats validate", getattr(args, "import_first", False)
@@ -437,7 +450,17 @@ def build_parser() -> argparse.ArgumentParser:
             "importeres alltid)",
         )
 
-    p = sub.add_parser("validate", help="kontroller en leveranse mot datakontrakten")
+    p = sub.add_parser(
+        "check",
+        help="kontroller alle definisjonsfilene (registeret, indikatorer, tabeller, regler, "
+        "kodeskjema, læringspunkter, kolonnesynonymer, runs.yaml); trenger ingen data",
+    )
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser(
+        "validate",
+        help="kontroller definisjonsfilene og en leveranse mot datakontrakten",
+    )
     p.add_argument(
         "directory",
         metavar="MAPPE",

@@ -53,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, create_m
 
 from coopstats.contract import mask_national_ids, national_id_cells
 from coopstats.data import COLUMNS, FILES, OPTIONAL_FILES
-from coopstats.yamlio import format_validation, read_mapping
+from coopstats.yamlio import DefinitionError, definitions_dir, format_validation, read_mapping
 
 #: Every table a delivery may hold: the required ones, then the optional (``coverage``).
 TABLES = (*FILES, *OPTIONAL_FILES)
@@ -116,7 +116,7 @@ class NationalIdError(DeliveryImportError):
     """The delivery holds 11-digit numbers (possible national identity numbers)."""
 
 
-class SynonymError(ValueError):
+class SynonymError(DefinitionError, ValueError):
     """The header synonyms file is malformed or ambiguous; the message says where."""
 
 
@@ -217,7 +217,7 @@ def _build_synonyms(filename: str, data: Any) -> Synonyms:
     try:
         parsed = _SynonymFile.model_validate(data)
     except ValidationError as exc:
-        raise SynonymError(format_validation(filename, exc)) from exc
+        raise SynonymError(format_validation(filename, exc, schema=_SynonymFile)) from exc
     tables = {normalise_name(table): table for table in TABLES}
     columns: dict[str, Mapping[str, str]] = {}
     names: dict[str, tuple[str, ...]] = {}
@@ -244,7 +244,7 @@ def load_synonyms(path: str | Path | None = None) -> Synonyms:
     Raises :class:`SynonymError` when a table or column is not in the contract, or when a
     name would mean two tables or two columns of one table.
     """
-    if path is None:
+    if path is None and definitions_dir() is None:
         return _packaged_synonyms()
     filename, data = read_mapping(
         path, SYNONYMS_FILE, package_dir="definitions", error=SynonymError

@@ -1,7 +1,9 @@
 """Indicator definitions and the engine that computes them per trial.
 
-Definitions live in ``coopstats/definitions/indicators.yaml``: exactly one entry per id in
-:data:`coopstats.registry.INDICATOR_IDS`, validated with frozen pydantic models. A numerator or
+Definitions live in ``coopstats/definitions/indicators.yaml`` (or the file of that name in
+``COOPSTATS_DEFINITIONS_DIR``), the only list of indicator ids: the registry's chain elements and
+targets may name any id defined there (:func:`coopstats.yamlio.indicator_ids`). Entries are
+validated with frozen pydantic models (unknown keys are errors). A numerator or
 denominator is a small *spec* (a mapping with a ``dataset`` key):
 
 ``{dataset: participants, status: all|active|exited, filter: {column: value | [values]}}``
@@ -49,7 +51,6 @@ from coopstats.formatting import (
     fmt_percent,
 )
 from coopstats.registry import (
-    INDICATOR_IDS,
     LEVEL_LABELS,
     LevelKey,
     Provenance,
@@ -58,7 +59,14 @@ from coopstats.registry import (
     Trial,
     load_registry,
 )
-from coopstats.yamlio import format_validation, key_path, read_mapping
+from coopstats.yamlio import (
+    DefinitionError,
+    definitions_dir,
+    did_you_mean,
+    format_validation,
+    key_path,
+    read_mapping,
+)
 
 __all__ = [
     "ActivitySpec",
@@ -113,7 +121,7 @@ _DATASETS = ("participants", "spells", "activity_log")
 _FLOAT = ("value", "low", "high", "ci_low", "ci_high", "target_value", "target_low", "target_high")
 
 
-class IndicatorError(ValueError):
+class IndicatorError(DefinitionError, ValueError):
     """The definitions file is missing, malformed or incomplete; the message says where and why."""
 
 
@@ -166,14 +174,8 @@ class ActivitySpec(_Frozen):
     dataset: Literal["activity_log"]
     activity: tuple[str, ...] = Field(min_length=1)
     channel: tuple[str, ...] = ()
+    #: An indicator id of the same file (checked by :func:`load_indicators`).
     fallback_target: str | None = None
-
-    @field_validator("fallback_target")
-    @classmethod
-    def _known_indicator(cls, value: str | None) -> str | None:
-        if value is not None and value not in INDICATOR_IDS:
-            raise ValueError(f"expected one of the ind-* ids (got {value!r})")
-        return value
 
 
 Spec = Annotated[ParticipantSpec | SpellSpec | ActivitySpec, Field(discriminator="dataset")]
@@ -182,7 +184,7 @@ Spec = Annotated[ParticipantSpec | SpellSpec | ActivitySpec, Field(discriminator
 class IndicatorDef(_Frozen):
     """One indicator definition (see the module docstring for the spec language)."""
 
-    id: str
+    id: str = Field(pattern=r"^ind-[a-z0-9]+(-[a-z0-9]+)*$")
     label_nb: str = Field(min_length=1)
     label_en: str = Field(min_length=1)
     chain_level: LevelKey
@@ -197,15 +199,6 @@ class IndicatorDef(_Frozen):
     disclosure: Literal["person", "aggregate"]
     models: tuple[str, ...] = ()
     provenance: Provenance
-
-    @field_validator("id")
-    @classmethod
-    def _known_id(cls, value: str) -> str:
-        if value not in INDICATOR_IDS:
-            raise ValueError(
-                f"expected one of the ind-* ids in registry.INDICATOR_IDS (got {value!r})"
-            )
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> IndicatorDef:
@@ -271,7 +264,7 @@ def _format_errors(filename: str, data: Any, exc: ValidationError) -> str:
                 path = path.replace(head, f"{head} ({entry['id']})", 1)
         return path
 
-    return format_validation(filename, exc, path_of=path_of)
+    return format_validation(filename, exc, path_of=path_of, schema=_File)
 
 
 def load_indicators(
@@ -282,7 +275,7 @@ def load_indicators(
     The packaged definitions are read once per process (the definitions are frozen; every
     caller gets its own dict). See :func:`_load_indicators` for the parameters.
     """
-    if path is None and model_ids is None:
+    if path is None and model_ids is None and definitions_dir() is None:
         return dict(_packaged_indicators())
     return _load_indicators(path, model_ids=model_ids)
 
@@ -302,7 +295,9 @@ def _load_indicators(
     path
         A YAML file; ``None`` reads the packaged ``coopstats/definitions/indicators.yaml``.
     model_ids
-        Model ids a definition's ``models`` may name; ``None`` uses the packaged registry.
+        Model ids a definition's ``models`` may name; ``None`` uses the registry
+        (:func:`~coopstats.registry.load_registry`) and also checks that every indicator the
+        registry names is defined in the file.
 
     Raises
     ------
@@ -314,8 +309,9 @@ def _load_indicators(
         parsed = _File.model_validate(data)
     except ValidationError as exc:
         raise IndicatorError(_format_errors(filename, data, exc)) from exc
+    registry = load_registry() if model_ids is None else None
     if model_ids is None:
-        model_ids = set(load_registry().models)
+        model_ids = set(registry.models)  # type: ignore[union-attr]
     defs: dict[str, IndicatorDef] = {}
     for i, item in enumerate(parsed.indicators):
         where = f"{filename}: indicators[{i}] ({item.id})"
@@ -325,16 +321,43 @@ def _load_indicators(
         if unknown:
             raise IndicatorError(
                 f"{where}.models: expected known model ids ({', '.join(sorted(model_ids))}); "
-                f"unknown {unknown}"
+                f"unknown {unknown}{did_you_mean(unknown[0], model_ids)}"
             )
         defs[item.id] = item
-    missing = sorted(INDICATOR_IDS - set(defs))
-    if missing:
-        raise IndicatorError(
-            f"{filename}: indicators: expected one definition per id in registry.INDICATOR_IDS; "
-            f"missing {missing}"
-        )
+    for i, item in enumerate(parsed.indicators):
+        den = item.denominator
+        fallback = den.fallback_target if isinstance(den, ActivitySpec) else None
+        if fallback is not None and fallback not in defs:
+            raise IndicatorError(
+                f"{filename}: indicators[{i}] ({item.id}).denominator.fallback_target: "
+                f"forventet en indikator-id definert i filen (fikk {fallback!r})"
+                f"{did_you_mean(fallback, defs)}"
+            )
+    if registry is not None:
+        _check_registry_refs(filename, defs, registry)
     return defs
+
+
+def _check_registry_refs(filename: str, defs: dict[str, IndicatorDef], registry: Registry) -> None:
+    """Every indicator the registry names is defined in ``defs`` (the registry itself was
+    checked against ``indicator_ids()``, which may be another file than ``path``)."""
+    named: dict[str, str] = {}
+    for model in registry.models.values():
+        for level in model.result_chain.levels:
+            for element in level.elements:
+                for ind in element.indicators:
+                    named.setdefault(ind, f"models.yaml ({model.id}, {element.id})")
+    for trial in registry.trials.values():
+        for target in trial.targets:
+            if target.indicator is not None:
+                named.setdefault(target.indicator, f"trials.yaml ({trial.id}, targets)")
+    missing = sorted(set(named) - set(defs))
+    if missing:
+        where = "; ".join(f"{m} i {named[m]}" for m in missing)
+        raise IndicatorError(
+            f"{filename}: indicators: mangler definisjon av indikator(er) som registeret viser "
+            f"til: {where}"
+        )
 
 
 # --------------------------------------------------------------------------- engine

@@ -45,7 +45,7 @@ from coopstats.indicators import compute_indicators, indicator_table_frame, load
 from coopstats.modell import GRADE_LABELS, GRADE_STYLE, STATUS_NB, fidelity_grades, trial_label
 from coopstats.registry import Provenance, Registry, load_registry
 from coopstats.style import HATCHES, PALETTE, TEXT_COLOUR, apply_house_style
-from coopstats.yamlio import format_validation, read_mapping
+from coopstats.yamlio import DefinitionError, definitions_dir, format_validation, read_mapping
 
 __all__ = [
     "CODING_FRAME_FILE",
@@ -129,7 +129,7 @@ EvidenceKind = Literal[
 ]
 
 
-class LearningDataError(ValueError):
+class LearningDataError(DefinitionError, ValueError):
     """A learning-chapter data file is missing, malformed or inconsistent."""
 
 
@@ -313,7 +313,7 @@ def _parse(schema: type[BaseModel], name: str, data: Any) -> Any:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        raise LearningDataError(format_validation(name, exc)) from exc
+        raise LearningDataError(format_validation(name, exc, schema=schema)) from exc
 
 
 def _fail(name: str, key: str, expected: str, got: object) -> LearningDataError:
@@ -386,7 +386,7 @@ def _check_item(
 
 def load_coding_frame(path: str | Path | None = None) -> CodingFrame:
     """Load and validate the coding frame (package file by default, read once per process)."""
-    if path is None:
+    if path is None and definitions_dir() is None:
         return _packaged_coding_frame()
     return _load_coding_frame(path)
 

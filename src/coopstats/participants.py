@@ -43,7 +43,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from coopstats import windows
+from coopstats import windows, yamlio
 from coopstats.data import Datasets, load_datasets
 from coopstats.disclosure import DisclosureConfig, is_small
 from coopstats.formatting import (
@@ -97,7 +97,7 @@ TOTAL_LABEL = "Total"
 POPULATION_ID = "deltakere:alle"
 
 
-class DefinitionError(ValueError):
+class DefinitionError(yamlio.DefinitionError, ValueError):
     """A definitions file is missing, malformed or inconsistent; the message names the place."""
 
 
@@ -360,7 +360,7 @@ def load_cleaning_rules(path: str | Path | None = None) -> tuple[CleaningRule, .
     try:
         rules = _RulesFile.model_validate(data).rules
     except ValidationError as exc:
-        raise DefinitionError(format_validation(name, exc)) from exc
+        raise DefinitionError(format_validation(name, exc, schema=_RulesFile)) from exc
     seen: set[str] = set()
     for i, rule in enumerate(rules):
         if rule.id in seen:
@@ -375,7 +375,7 @@ def load_table_defs(path: str | Path | None = None) -> TableDefs:
     try:
         defs = TableDefs.model_validate(data)
     except ValidationError as exc:
-        raise DefinitionError(format_validation(name, exc)) from exc
+        raise DefinitionError(format_validation(name, exc, schema=TableDefs)) from exc
     from coopstats.data import COLUMNS
 
     known = set(COLUMNS["participants"])

@@ -456,6 +456,9 @@ def plan_for(
 
     if defs is not None and defs == participants.load_table_defs():
         defs = None
+    from coopstats.indicators import load_indicators
+
+    indicator_defs = tuple(d.model_dump_json() for d in load_indicators().values())
     key = (
         _fingerprint(datasets.participants),
         _fingerprint(datasets.spells),
@@ -463,6 +466,7 @@ def plan_for(
         config.reproduce_published,
         None if defs is None else defs.model_dump_json(),
         None if rules is None else tuple(r.model_dump_json() for r in rules),
+        indicator_defs,  # a new person-level indicator is a new variable of the system
     )
     plan = _PLANS.get(key)
     if plan is None:

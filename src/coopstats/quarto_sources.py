@@ -5,6 +5,11 @@ Used by ``tests/test_quarto_sources.py`` to check, on machines without Quarto, t
 that every ``@fig-``/``@tbl-``/``@sec-`` reference resolves in its own document. The parsing is
 deliberately simple (regular expressions over the Markdown text, skipping fenced code); it
 covers the syntax the reports use and is documented in ``docs/publishing.md``.
+
+The reports include generated parts and researchers' texts (``{{< include >}}``, see
+:mod:`coopstats.assemble`); :func:`document_text` expands them as Quarto does, so every check
+sees the text Quarto renders. :func:`site_config` merges ``_quarto.yml`` with its
+``metadata-files`` (the generated menus) the way Quarto does.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ _CROSSREF = re.compile(
 )
 _SECTION_ID = re.compile(r"^#{1,6}\s.*\{[^}]*#(?P<id>sec-[\w-]+)[^}]*\}\s*$")
 _ANY_ID = re.compile(r"\{[^}]*#(?P<id>[A-Za-z][\w-]*)[^}]*\}")
+_INCLUDE = re.compile(r"^\s*\{\{<\s*include\s+(?P<path>[^\s>]+)\s*>\}\}\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 #: Calls that return a figure in the notebooks (``fylke.chain_figure(page)``, ``report.figure(…)``).
 _FIGURE_CALL = re.compile(r"\b\w*figure\s*\(")
@@ -72,6 +78,76 @@ def _prose_lines(text: str) -> list[tuple[int, str]]:
         if fence is None:
             out.append((number, re.sub(r"`[^`\n]*`", "", line)))
     return out
+
+
+def project_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` with a ``_quarto.yml`` (else ``start``)."""
+    for folder in (start, *start.parents):
+        if (folder / "_quarto.yml").is_file():
+            return folder
+    return start
+
+
+def include_target(path: str, base: Path) -> Path:
+    """Where Quarto finds ``{{< include path >}}`` of a document in ``base``.
+
+    A path starting with ``/`` is relative to the project root; any other path is relative to
+    the document being rendered, also inside included files (Quarto resolves nested includes
+    against the document, not against the included file).
+    """
+    if path.startswith("/"):
+        return project_root(base.resolve()) / path.lstrip("/")
+    return base / path
+
+
+def expand_includes(text: str, base: Path, *, _depth: int = 0) -> str:
+    """``text`` with every ``{{< include path >}}`` line replaced by the file's (expanded) text.
+
+    ``base`` is the folder of the document being rendered (:func:`include_target`). A missing
+    file raises :class:`FileNotFoundError`, as Quarto stops on it.
+    """
+    if _depth > 10:
+        raise RecursionError("include nesting deeper than 10 levels")
+    out: list[str] = []
+    for line in text.splitlines():
+        match = _INCLUDE.match(line)
+        if not match:
+            out.append(line)
+            continue
+        target = include_target(match["path"], base)
+        if not target.is_file():
+            raise FileNotFoundError(f"{{{{< include >}}}} of a missing file: {target}")
+        included = target.read_text(encoding="utf-8").rstrip("\n")
+        out.append(expand_includes(included, base, _depth=_depth + 1))
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def document_text(path: Path) -> str:
+    """The text of a ``.qmd`` document with its includes expanded (what Quarto renders)."""
+    return expand_includes(path.read_text(encoding="utf-8"), path.parent)
+
+
+def _merge(base: object, extra: object) -> object:
+    """Quarto's merge of metadata: mappings deeply, lists concatenated, scalars replaced."""
+    if isinstance(base, dict) and isinstance(extra, dict):
+        merged = dict(base)
+        for key, value in extra.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(extra, list):
+        return [*base, *extra]
+    return extra
+
+
+def site_config(root: Path) -> dict:
+    """``_quarto.yml`` merged with its ``metadata-files`` (in order), as Quarto reads it."""
+    import yaml
+
+    config = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    for name in config.get("metadata-files") or []:
+        extra = yaml.safe_load((root / name).read_text(encoding="utf-8")) or {}
+        config = _merge(config, extra)
+    return config
 
 
 def embeds(text: str) -> list[Embed]:

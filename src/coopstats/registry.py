@@ -3,7 +3,8 @@
 The registry is three YAML files (``units.yaml``, ``models.yaml``, ``trials.yaml``) shipped in
 ``coopstats/registry_data`` or read from a directory (an argument, or the environment variable
 ``COOPSTATS_REGISTRY_DIR``). Every file is validated with frozen pydantic models, then
-cross-checked (references, aliases, chain levels, validity dates). Any problem raises
+cross-checked (references, aliases, chain levels, validity dates, indicator ids: those defined
+in ``definitions/indicators.yaml``, :func:`coopstats.yamlio.indicator_ids`). Any problem raises
 :class:`RegistryError` (a :class:`coopstats.yamlio.DefinitionError`) with the file's path, the
 key path and what was expected.
 """
@@ -23,11 +24,18 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from coopstats.yamlio import DefinitionError, format_validation, read_mapping
+from coopstats.yamlio import (
+    INDICATORS_FILE,
+    DefinitionError,
+    did_you_mean,
+    format_validation,
+    indicator_ids,
+    read_mapping,
+    shown_definitions_file,
+)
 
 __all__ = [
     "ADAPTATION_GRADES",
-    "INDICATOR_IDS",
     "LEVEL_KEYS",
     "LEVEL_LABELS",
     "REGISTRY_DIR_ENV",
@@ -82,28 +90,6 @@ TRIAL_STATUSES: tuple[str, ...] = (
     "terminated_early",
 )
 ADAPTATION_GRADES: tuple[str, ...] = ("none", "minor", "major")
-#: Indicator ids that chain elements and targets may refer to (defined by coopstats.indicators).
-INDICATOR_IDS: frozenset[str] = frozenset(
-    {
-        "ind-deltakere-inntatt",
-        "ind-deltakere-aktive",
-        "ind-frafall",
-        "ind-andel-kvinner",
-        "ind-andel-arbeid-2018-2023",
-        "ind-andel-ytelse-okt-2023",
-        "ind-invitert",
-        "ind-oppmote",
-        "ind-oppmoteandel",
-        "ind-intervju",
-        "ind-match",
-        "ind-opplaeringskontrakt",
-        "ind-anrop",
-        "ind-anrop-maloppnaelse",
-        "ind-henvendelser",
-        "ind-saker",
-        "ind-fagbrev",
-    }
-)
 SOURCES: tuple[str, ...] = ("seed-000", "seed-001", "seed-002", "seed-003", "seed-004", "public")
 FILES: tuple[str, ...] = ("units.yaml", "models.yaml", "trials.yaml")
 #: Environment variable naming a folder to read the registry from instead of the packaged one.
@@ -228,16 +214,9 @@ class ChainElement(_Frozen):
 
     id: str = Field(pattern=_ID_RE)
     text: str = Field(min_length=1)
+    #: Ids of indicators defined in ``indicators.yaml`` (checked by :func:`load_registry`).
     indicators: tuple[str, ...] = ()
     provenance: Provenance
-
-    @field_validator("indicators")
-    @classmethod
-    def _known_indicators(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [i for i in value if i not in INDICATOR_IDS]
-        if unknown:
-            raise ValueError(f"unknown indicator id(s) {unknown}; expected one of the ind-* ids")
-        return value
 
 
 class ChainLevel(_Frozen):
@@ -364,7 +343,10 @@ class TimelineEvent(_Frozen):
 
 
 class Target(_Frozen):
-    """A target for an indicator (or a described quantity when no indicator exists)."""
+    """A target for an indicator (or a described quantity when no indicator exists).
+
+    ``indicator`` must be defined in ``indicators.yaml`` (checked by :func:`load_registry`).
+    """
 
     indicator: str | None
     description: str | None = None
@@ -378,8 +360,6 @@ class Target(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
-        if self.indicator is not None and self.indicator not in INDICATOR_IDS:
-            raise ValueError(f"unknown indicator {self.indicator!r}; expected one of the ind-* ids")
         if self.indicator is None and not self.description:
             raise ValueError("a target without indicator needs a description")
         q = self.qualifier
@@ -562,7 +542,7 @@ def _parse(schema: type[BaseModel], filename: str, data: Any) -> Any:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError(format_validation(filename, exc)) from exc
+        raise RegistryError(format_validation(filename, exc, schema=schema)) from exc
 
 
 def _by_id(filename: str, key: str, items: Iterable[Any]) -> dict[str, Any]:
@@ -673,6 +653,39 @@ def _check_trials(
                 )
 
 
+def _check_indicator_refs(
+    models: dict[str, Model],
+    trials: dict[str, Trial],
+    ids: frozenset[str],
+    names: Mapping[str, str],
+) -> None:
+    """Every indicator id named by a chain element or a target is defined in indicators.yaml."""
+    source = shown_definitions_file(INDICATORS_FILE)
+
+    def unknown(where: str, value: str) -> RegistryError:
+        return RegistryError(
+            f"{where}: forventet en indikator-id definert i {source} "
+            f"(fikk {value!r}){did_you_mean(value, ids)}"
+        )
+
+    for i, model in enumerate(models.values()):
+        for j, level in enumerate(model.result_chain.levels):
+            for k, element in enumerate(level.elements):
+                for m, ind in enumerate(element.indicators):
+                    if ind not in ids:
+                        raise unknown(
+                            f"{names['models.yaml']}: models[{i}].result_chain.levels[{j}]"
+                            f".elements[{k}].indicators[{m}]",
+                            ind,
+                        )
+    for i, trial in enumerate(trials.values()):
+        for j, target in enumerate(trial.targets):
+            if target.indicator is not None and target.indicator not in ids:
+                raise unknown(
+                    f"{names['trials.yaml']}: trials[{i}].targets[{j}].indicator", target.indicator
+                )
+
+
 def load_registry(directory: Path | str | None = None) -> Registry:
     """Load and validate the registry (the packaged one once per process; it is read-only).
 
@@ -692,15 +705,15 @@ def load_registry(directory: Path | str | None = None) -> Registry:
     if directory is None:
         override = os.environ.get(REGISTRY_DIR_ENV, "").strip()
         if not override:
-            return _packaged_registry()
+            return _packaged_registry(indicator_ids())
         folder = Path(override).expanduser().resolve()
         if not folder.is_dir():
             raise RegistryError(
                 f"{REGISTRY_DIR_ENV}={override}: expected a folder with "
                 f"{', '.join(FILES)} (it does not exist)"
             )
-        return _registry_from(folder, _stamp(folder))
-    return _load_registry(Path(directory))
+        return _registry_from(folder, _stamp(folder), indicator_ids())
+    return _load_registry(Path(directory), indicator_ids())
 
 
 def _stamp(folder: Path) -> tuple[tuple[int, int] | None, ...]:
@@ -717,16 +730,18 @@ def _stamp(folder: Path) -> tuple[tuple[int, int] | None, ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def _registry_from(folder: Path, stamp: tuple[tuple[int, int] | None, ...]) -> Registry:
-    return _load_registry(folder)
+def _registry_from(
+    folder: Path, stamp: tuple[tuple[int, int] | None, ...], ids: frozenset[str]
+) -> Registry:
+    return _load_registry(folder, ids)
 
 
-@functools.cache
-def _packaged_registry() -> Registry:
-    return _load_registry(None)
+@functools.lru_cache(maxsize=4)
+def _packaged_registry(ids: frozenset[str]) -> Registry:
+    return _load_registry(None, ids)
 
 
-def _load_registry(folder: Path | None) -> Registry:
+def _load_registry(folder: Path | None, ids: frozenset[str]) -> Registry:
     names = {filename: _shown_name(folder, filename) for filename in FILES}
     units_file = _parse(_UnitsFile, names["units.yaml"], _read_yaml(folder, "units.yaml"))
     models_file = _parse(_ModelsFile, names["models.yaml"], _read_yaml(folder, "models.yaml"))
@@ -737,4 +752,5 @@ def _load_registry(folder: Path | None) -> Registry:
     _check_units(units_file, units, names["units.yaml"])
     _check_models(models, units, names["models.yaml"])
     _check_trials(trials, models, units, names["trials.yaml"])
+    _check_indicator_refs(models, trials, ids, names)
     return Registry(units, models, trials, units_file.nav_county_map)

@@ -2,8 +2,10 @@
 
 :func:`render` first prepares the Quarto inputs from the executed notebooks
 (:func:`coopstats.publish.prepare_embed_sources` writes ``_build/embed/`` with unique labels,
-:func:`coopstats.publish.prepare_dashboards` writes ``dashboards/``), then runs
-``quarto render`` when Quarto is on PATH.
+:func:`coopstats.publish.prepare_dashboards` writes ``dashboards/``) and, when Quarto is on
+PATH, the parts generated from the registry (:func:`coopstats.assemble.assemble` writes
+``_generert/``: per-unit and per-model report sections, menus, index lists), then runs
+``quarto render``.
 
 Without Quarto, every executed notebook in ``_build/notebooks/`` becomes one HTML page in
 ``_site/`` (code hidden, captions and alt text kept), and ``_site/index.html`` links them by
@@ -38,6 +40,7 @@ import nbformat
 import yaml
 
 from coopstats import publish
+from coopstats.assemble import assemble
 
 QUARTO_MISSING = (
     "Fant ikke Quarto på PATH: skrev HTML-forhåndsvisninger (nbconvert) av de kjørte "
@@ -486,7 +489,13 @@ def _remove_intermediates(folder: Path, before: set[Path]) -> None:
 #: What the last successful Quarto render was made from (see :func:`changed_inputs`).
 RENDER_STATE = Path("_build") / "render-state.json"
 #: Project files every page depends on (besides the Quarto version).
-_PROJECT_GLOBS = ("_quarto*.yml", "references.bib", "styles/*", "_extensions/**/*")
+_PROJECT_GLOBS = (
+    "_quarto*.yml",
+    "_generert/*.yml",
+    "references.bib",
+    "styles/*",
+    "_extensions/**/*",
+)
 
 
 def _digest(*parts: bytes) -> str:
@@ -520,10 +529,12 @@ def input_fingerprints(root: Path, quarto: str) -> tuple[str, dict[str, str]]:
     """(Project fingerprint, page -> fingerprint) of what a Quarto render reads.
 
     The project part covers the Quarto executable and its version, the project files and the
-    list of pages (a page added or removed changes menus and search). A page's part covers its
-    own text and every embedded notebook (``{{< embed >}}``) it names.
+    list of pages (a page added or removed changes menus and search), and the generated menus
+    (``_generert/*.yml``). A page's part covers its own text with every file it includes
+    (``{{< include >}}``: generated report parts, researchers' texts) and every embedded
+    notebook (``{{< embed >}}``) the expanded text names.
     """
-    from coopstats.quarto_sources import embeds
+    from coopstats.quarto_sources import embeds, expand_includes
 
     pages = render_inputs(root)
     project = [quarto.encode(), _quarto_version(quarto, root).encode()]
@@ -536,7 +547,13 @@ def input_fingerprints(root: Path, quarto: str) -> tuple[str, dict[str, str]]:
     for page in pages:
         parts = [page.read_bytes()]
         if page.suffix == ".qmd":
-            for embed in embeds(page.read_text(encoding="utf-8")):
+            text = page.read_text(encoding="utf-8")
+            try:
+                text = expand_includes(text, page.parent)
+            except (FileNotFoundError, RecursionError):
+                parts.append(b"missing include")  # Quarto will fail and say which
+            parts.append(text.encode())
+            for embed in embeds(text):
                 target = (page.parent / embed.path).resolve()
                 parts.append(target.read_bytes() if target.is_file() else b"missing")
         files[str(page.relative_to(root))] = _digest(*parts)
@@ -618,13 +635,14 @@ def render(
     """Render the project; return a one-line message saying what was produced.
 
     Prepares the embed sources (``_build/embed/``) and the dashboards (``dashboards/``) from
-    the executed notebooks, then uses ``quarto render`` in ``root`` when Quarto is on PATH (or
-    given), else the nbconvert fallback. Quarto renders only the pages whose inputs changed
-    since the last successful render (:func:`changed_inputs`; ``force`` renders all). Quarto
-    renders the site in HTML and the reports also in Word; with ``pdf=True`` a second,
-    separate Quarto call renders the reports to PDF, so a failing PDF (no TeX) leaves the HTML
-    and Word in place and raises :class:`PdfRenderError`. A failing HTML/Word render raises
-    :class:`subprocess.CalledProcessError`.
+    the executed notebooks, then, when Quarto is on PATH (or given), writes the parts
+    generated from the registry (``_generert/``, :mod:`coopstats.assemble`) and uses
+    ``quarto render`` in ``root``, else the nbconvert fallback. Quarto renders only the pages
+    whose inputs changed since the last successful render (:func:`changed_inputs`; ``force``
+    renders all). Quarto renders the site in HTML and the reports also in Word; with
+    ``pdf=True`` a second, separate Quarto call renders the reports to PDF, so a failing PDF
+    (no TeX) leaves the HTML and Word in place and raises :class:`PdfRenderError`. A failing
+    HTML/Word render raises :class:`subprocess.CalledProcessError`.
     """
     build = root / "_build"
     if not publish.executed_notebooks(build):
@@ -634,6 +652,8 @@ def render(
     quarto = quarto or (shutil.which("quarto") if use_quarto else None)
     site = root / "_site"
     if quarto:
+        # the per-unit/per-model report parts, menus and index lists (coopstats.assemble)
+        assemble(root)
         pages = changed_inputs(root, quarto, force=force)
         calls = quarto_commands(quarto, pdf=pdf, pages=pages)
         env = quarto_env()

@@ -1,14 +1,18 @@
 """The run matrix: which notebook runs with which parameters, read from ``runs.yaml``.
 
-``runs.yaml`` at the project root lists notebook entries. Each entry says which notebook to
-execute, what to iterate over (``each``), how to name the output, which parameters to pass,
-which data files the notebook reads (``inputs``) and which of their rows a run depends on
-(``rows``; used by the cache, see :mod:`coopstats.cache`). The values iterated over come from
-the registry (trial units, models with trials) or the data (participant scopes), so a new
-trial in the registry adds its runs without editing the file. See ``docs/batch.md``.
+``runs.yaml`` lists notebook entries. There is one copy of it, shipped with the package
+(``coopstats/definitions/runs.yaml``); a project root may hold its own ``runs.yaml`` that
+replaces it (so may ``COOPSTATS_DEFINITIONS_DIR``, see :mod:`coopstats.yamlio`).
+Each entry says which notebook to execute, what to iterate over (``each``), how to name the
+output, which parameters to pass, which data files the notebook reads (``inputs``) and which
+of their rows a run depends on (``rows``; used by the cache, see :mod:`coopstats.cache`). The
+values iterated over come from the registry (trial units, models with trials) or the data
+(participant scopes), so a new trial in the registry adds its runs without editing the file.
+See ``docs/batch.md``.
 
-This module only needs the standard library, PyYAML and the registry, so that a batch where
-everything is cached starts and finishes quickly.
+This module only needs the standard library, PyYAML and the registry (and
+:mod:`coopstats.yamlio` to read the packaged file), so that a batch where everything is cached
+starts and finishes quickly.
 """
 
 from __future__ import annotations
@@ -32,190 +36,6 @@ EACH_KINDS: dict[str, str] = {"unit": "unit", "model": "model", "scope": "scope"
 ROW_KINDS = ("unit", "model", "scope", "all")
 #: The participant scope covering every unit of a model (``deltakere-<model>-alle``).
 ALL_SCOPE = "alle"
-
-#: The configuration used when the project has no ``runs.yaml`` (kept equal to the committed
-#: file by ``tests/test_batch_matrix.py``).
-DEFAULT_CONFIG: dict[str, Any] = {
-    "output_dir": "_build/notebooks",
-    "log_dir": "_build/logs",
-    "kernel": "python3",
-    "jobs": "auto",
-    "isolation": "warm",
-    "cell_timeout": 600,
-    "preload": [
-        "numpy",
-        "pandas",
-        "matplotlib",
-        "matplotlib.pyplot",
-        "coopstats.fylke",
-        "coopstats.validate",
-        "coopstats.participants",
-        "coopstats.modell",
-        "coopstats.learning",
-        "coopstats.dashboard",
-    ],
-    "cache": {
-        "packages": [
-            "pandas",
-            "numpy",
-            "scipy",
-            "statsmodels",
-            "matplotlib",
-            "pandera",
-            "pydantic",
-            "babel",
-            "pyyaml",
-            "jinja2",
-            "ipykernel",
-            "nbformat",
-            "nbclient",
-            "papermill",
-        ],
-    },
-    "notebooks": [
-        {
-            "name": "fylke",
-            "notebook": "notebooks/fylke.ipynb",
-            "each": "unit",
-            "output": "fylke-{unit}.ipynb",
-            "parameters": {
-                "unit": "{unit}",
-                "data_dir": "{data_dir}",
-                "period": "",
-                "min_count": "{min_count}",
-                "reproduce_published": False,
-            },
-            "inputs": [
-                "participants",
-                "spells",
-                "coverage",
-                "activity_log",
-                "reported_figures",
-                "segments",
-            ],
-            "rows": "unit",
-        },
-        {
-            "name": "midtveis",
-            "notebook": "notebooks/fylke.ipynb",
-            "each": "unit",
-            "output": "midtveis-{unit}.ipynb",
-            "metadata": "reports/midtveisnotat.qmd",
-            "parameters": {
-                "unit": "{unit}",
-                "data_dir": "{data_dir}",
-                "period": "{siden}/",
-                "min_count": "{min_count}",
-                "reproduce_published": False,
-            },
-            "inputs": [
-                "participants",
-                "spells",
-                "coverage",
-                "activity_log",
-                "reported_figures",
-                "segments",
-            ],
-            "rows": "unit",
-        },
-        {
-            "name": "modell",
-            "notebook": "notebooks/modell.ipynb",
-            "optional": True,
-            "each": "model",
-            "output": "modell-{model}.ipynb",
-            "parameters": {
-                "model": "{model}",
-                "data_dir": "{data_dir}",
-                "min_count": "{min_count}",
-            },
-            "inputs": [
-                "participants",
-                "spells",
-                "coverage",
-                "activity_log",
-                "reported_figures",
-                "segments",
-            ],
-            "rows": "model",
-        },
-        {
-            "name": "deltakere",
-            "notebook": "notebooks/deltakere.ipynb",
-            "optional": True,
-            "each": "scope",
-            "output": "deltakere-{model}-{scope}.ipynb",
-            "parameters": {
-                "model": "{model}",
-                "scope": "{scope}",
-                "data_dir": "{data_dir}",
-                "min_count": "{min_count}",
-                "reproduce_published": False,
-            },
-            "inputs": ["participants", "spells", "coverage"],
-            "rows": "all",
-        },
-        {
-            "name": "laering",
-            "notebook": "notebooks/laering.ipynb",
-            "optional": True,
-            "each": {"chapter": ["laering"]},
-            "output": "{chapter}.ipynb",
-            "parameters": {"data_dir": "{data_dir}", "min_count": "{min_count}"},
-            "inputs": [
-                "participants",
-                "spells",
-                "coverage",
-                "activity_log",
-                "reported_figures",
-                "segments",
-            ],
-            "rows": "all",
-        },
-        {
-            "name": "dashbord-fylke",
-            "notebook": "notebooks/dashbord-fylke.ipynb",
-            "optional": True,
-            "each": "unit",
-            "output": "dashbord-fylke-{unit}.ipynb",
-            "parameters": {
-                "unit": "{unit}",
-                "data_dir": "{data_dir}",
-                "min_count": "{min_count}",
-            },
-            "inputs": [
-                "participants",
-                "spells",
-                "coverage",
-                "activity_log",
-                "reported_figures",
-                "segments",
-            ],
-            "rows": "unit",
-        },
-        {
-            "name": "dashbord-modell",
-            "notebook": "notebooks/dashbord-modell.ipynb",
-            "optional": True,
-            "each": "model",
-            "output": "dashbord-modell-{model}.ipynb",
-            "parameters": {
-                "model": "{model}",
-                "data_dir": "{data_dir}",
-                "min_count": "{min_count}",
-            },
-            "inputs": [
-                "participants",
-                "spells",
-                "coverage",
-                "activity_log",
-                "reported_figures",
-                "segments",
-            ],
-            "rows": "model",
-        },
-    ],
-}
 
 
 class RunMatrixError(ValueError):
@@ -429,17 +249,37 @@ def parse_config(raw: Mapping[str, Any], root: Path, source: str = CONFIG_NAME) 
 
 
 def load_config(root: Path, path: Path | None = None) -> MatrixConfig:
-    """Read ``runs.yaml`` (default: ``<root>/runs.yaml``; built-in default when absent)."""
-    path = Path(path) if path is not None else root / CONFIG_NAME
+    """Read the run matrix of the project at ``root``.
+
+    ``path`` when given, else ``<root>/runs.yaml`` when the project has one, else the packaged
+    ``coopstats/definitions/runs.yaml`` (or the ``runs.yaml`` of ``COOPSTATS_DEFINITIONS_DIR``);
+    notebook paths are relative to ``root`` (to the file's folder for ``path``).
+    """
+    if path is None:
+        if (root / CONFIG_NAME).is_file():
+            path = root / CONFIG_NAME
+        else:
+            raw, shown = packaged_config()
+            return parse_config(raw, root, shown)
+    path = Path(path)
     if not path.is_file():
-        if path.name == CONFIG_NAME and path.parent == root:
-            return parse_config(DEFAULT_CONFIG, root, "built-in default run matrix")
         raise RunMatrixError(f"{path}: run-matrix file not found")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise RunMatrixError(f"{path}: not valid YAML: {exc}") from None
     return parse_config(raw, path.parent, str(path))
+
+
+def packaged_config() -> tuple[dict[str, Any], str]:
+    """The shipped run matrix (or the one of ``COOPSTATS_DEFINITIONS_DIR``) and its path."""
+    from coopstats.yamlio import read_mapping, shown_definitions_file
+
+    shown = shown_definitions_file(CONFIG_NAME)
+    _, raw = read_mapping(
+        None, CONFIG_NAME, package_dir="definitions", error=RunMatrixError, name=shown
+    )
+    return raw, shown
 
 
 def participant_scopes(data_dir: Path, registry: Registry | None = None) -> list[tuple[str, str]]:
