@@ -342,6 +342,11 @@ def test_learning_point_list_uses_text_from_data(page: learning.LearningPage) ->
     for point in page.points.learning_points:
         assert point.title_nb in text
         assert " ".join(point.text_nb.split()) in text
+    # embedded into the learning chapter: no heading of its own, no source section numbers
+    assert not re.search(r"^\s*#", text, re.M)
+    for section in page.points.sections:
+        assert f"**{section.title_nb}**" in text
+        assert f"{section.number} {section.title_nb}" not in text
 
 
 # --------------------------------------------------------------------------- fidelity vs results

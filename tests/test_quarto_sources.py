@@ -570,3 +570,30 @@ def test_word_reports_carry_every_table_and_figure_with_its_caption(quarto_proje
 
         assert count(document.tables) >= n_html > 0 or n_html == 0, doc.name
     assert checked > 10  # the reports do number their tables and figures
+
+
+@pytest.mark.quarto
+def test_rendered_reports_have_a_clean_outline(quarto_project):
+    """Headings come from the reports, numbered by Quarto: no skipped level, and no section
+    number written by hand (or brought in by an embedded output) after Quarto's own."""
+    project, _ = quarto_project
+    heading = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S)
+    number = re.compile(r'<span class="header-section-number">[^<]*</span>')
+    for doc in REPORTS:
+        page = (project / "_site" / "reports" / doc.with_suffix(".html").name).read_text(
+            encoding="utf-8"
+        )
+        main = page.split('<main class="content"', 1)[-1].split("</main>", 1)[0]
+        levels, problems = [], []
+        for m in heading.finditer(main):
+            text = re.sub(r"<[^>]+>", "", number.sub("", m.group(2))).strip()
+            if "title" in m.group(0)[:60] or not text:
+                continue
+            level = int(m.group(1))
+            if levels and level > levels[-1] + 1:
+                problems.append(f"{doc.name}: h{levels[-1]} -> h{level} at «{text}»")
+            if re.match(r"\d+(\.\d+)+\s", text):
+                problems.append(f"{doc.name}: hand-written number in «{text}»")
+            levels.append(level)
+        assert levels, doc.name
+        assert not problems, "\n".join(problems)

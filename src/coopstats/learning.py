@@ -869,10 +869,15 @@ def learning_point_figure(page: LearningPage) -> Figure:
 
 
 def learning_point_list(page: LearningPage) -> Markdown:
-    """The learning points as a numbered Markdown list grouped by section (text from the data)."""
+    """The learning points as a numbered Markdown list grouped by section (text from the data).
+
+    The section names are bold lead-ins, not headings: an embedded output never brings its own
+    heading level or the source report's section numbers into a report's outline (the report's
+    own headings, numbered by Quarto, are the outline).
+    """
     parts = []
     for section in page.points.sections:
-        parts.append(f"### {section.number} {section.title_nb}")
+        parts.append(f"**{section.title_nb}**")
         for point in page.points.learning_points:
             if point.section == section.id:
                 parts.append(
