@@ -597,3 +597,34 @@ def test_rendered_reports_have_a_clean_outline(quarto_project):
             levels.append(level)
         assert levels, doc.name
         assert not problems, "\n".join(problems)
+
+
+@pytest.mark.quarto
+def test_word_reports_use_built_in_heading_styles_without_skipped_levels(quarto_project):
+    """python-docx: the report's sections are Word headings (built-in «Heading N» styles, so
+    Word's navigation pane and table of contents work), as many as the HTML has, with no
+    skipped level and no number written into the heading text."""
+    docx = pytest.importorskip("docx")
+    site = quarto_project[0] / "_site" / "reports"
+    for doc in REPORTS:
+        document = docx.Document(str(site / doc.with_suffix(".docx").name))
+        levels, problems = [], []
+        for paragraph in document.paragraphs:
+            name = paragraph.style.name if paragraph.style is not None else ""
+            m = re.fullmatch(r"Heading (\d)", name)
+            if not m or not paragraph.text.strip():
+                continue
+            level = int(m.group(1))
+            if levels and level > levels[-1] + 1:
+                problems.append(f"Heading {levels[-1]} -> {level} at «{paragraph.text}»")
+            # Quarto writes its own section number into the Word heading («4.1 …»); a second
+            # number after it was written by hand or came from an embedded output
+            text = re.sub(r"^\d+(\.\d+)*\s+", "", paragraph.text.strip())
+            if re.match(r"\d+(\.\d+)+\s", text):
+                problems.append(f"hand-written number in «{paragraph.text}»")
+            levels.append(level)
+        page = (site / doc.with_suffix(".html").name).read_text(encoding="utf-8")
+        main = page.split('<main class="content"', 1)[-1].split("</main>", 1)[0]
+        sections = len(re.findall(r'<section id="[^"]+" class="level\d', main))
+        assert len(levels) >= sections > 0, (doc.name, len(levels), sections)
+        assert not problems, (doc.name, problems)
