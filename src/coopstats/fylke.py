@@ -22,6 +22,7 @@ from coopstats.data import Datasets, load_datasets
 from coopstats.formatting import HIDDEN, NOT_AVAILABLE, fmt_number
 from coopstats.indicators import (
     VALUE_COLUMNS,
+    activity_in_period,
     compute_indicators,
     indicator_table_frame,
     load_indicators,
@@ -431,12 +432,7 @@ def funnel_frame(
     log = datasets.activity_log
     wanted = [s for s, _ in FUNNEL_STEPS]
     sel = log[log["trial_id"].isin(trial_ids) & log["activity"].isin(wanted)].copy()
-    if period is not None:
-        start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
-        inside = (sel["period_start"].isna() | (sel["period_start"] >= start)) & (
-            sel["period_end"].isna() | (sel["period_end"] <= end)
-        )
-        sel = sel[inside]
+    sel = activity_in_period(sel, period)
     if sel.empty:
         return pd.DataFrame(columns=["year", "activity", "count", "qualifier"])
     sel["year"] = pd.to_datetime(sel["period_end"]).dt.year

@@ -385,18 +385,25 @@ def _as_ts(day: date | None) -> pd.Timestamp | None:
     return pd.Timestamp(day) if day is not None else None
 
 
+def activity_in_period(rows: pd.DataFrame, period: tuple[date, date] | None) -> pd.DataFrame:
+    """Activity-log rows whose reported time span lies inside ``period`` (both ends included;
+    an open row date counts as inside). ``None``: all rows."""
+    if period is None:
+        return rows
+    start, end = _as_ts(period[0]), _as_ts(period[1])
+    inside = (rows["period_start"].isna() | (rows["period_start"] >= start)) & (
+        rows["period_end"].isna() | (rows["period_end"] <= end)
+    )
+    return rows[inside.fillna(False).astype(bool)]
+
+
 def _sum_activity(
     log: pd.DataFrame, trial: Trial, spec: ActivitySpec, period: tuple[date, date] | None
 ) -> _Amount:
     rows = log[(log["trial_id"] == trial.id) & log["activity"].isin(list(spec.activity))]
     if spec.channel:
         rows = rows[rows["channel"].isin(list(spec.channel))]
-    if period is not None:
-        start, end = _as_ts(period[0]), _as_ts(period[1])
-        inside = (rows["period_start"].isna() | (rows["period_start"] >= start)) & (
-            rows["period_end"].isna() | (rows["period_end"] <= end)
-        )
-        rows = rows[inside.fillna(False).astype(bool)]
+    rows = activity_in_period(rows, period)
     lows: list[float] = []
     highs: list[float] = []
     kinds: set[str] = set()
