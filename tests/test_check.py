@@ -26,6 +26,7 @@ FILES = (
     "coding_frame.yaml",
     "learning_points.yaml",
     "header_synonyms.yaml",
+    "outcomes.yaml",
     "runs.yaml",
 )
 

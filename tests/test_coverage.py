@@ -157,7 +157,7 @@ def test_duplicate_slice_is_reported_on_the_later_row(demo_copy):
     edit_manifest(
         demo_copy,
         add=[
-            # same kind/code/unit as the demo's sosialhjelp row, overlapping in 2022: line 11
+            # same kind/code/unit as the demo's sosialhjelp row, overlapping in 2022: line 13
             manifest_row("ytelse", "sosialhjelp", start="2022-06-01", end="2023-12-31"),
             # touching, not overlapping, the demo's kvalifiseringsstønad row: fine
             manifest_row("ytelse", "kvalifiseringsstonad", start="2023-01-01"),
@@ -166,7 +166,7 @@ def test_duplicate_slice_is_reported_on_the_later_row(demo_copy):
         ],
     )
     problems = validate_directory(demo_copy)
-    assert where(problems) == {("coverage.csv", 11, "covered_from")}
+    assert where(problems) == {("coverage.csv", 13, "covered_from")}
     assert "overlapp" in problems[0].expected
 
 
@@ -185,7 +185,8 @@ def test_demo_validates_without_warnings(capsys):
     assert coverage_warnings(DEMO) == []
     assert main_validate(DEMO) == 0
     captured = capsys.readouterr()
-    assert "coverage 9" in captured.out and "advarsel" not in captured.err
+    rows = len(pd.read_csv(DEMO / "coverage.csv"))
+    assert f"coverage {rows}" in captured.out and "advarsel" not in captured.err
 
 
 def test_spells_outside_the_manifest_are_a_warning_not_an_error(demo_copy, capsys):
@@ -300,7 +301,8 @@ def test_from_frame_reads_the_typed_manifest():
         "ytelse", None, D("2018-01-01"), D("2022-12-31")
     )  # fmt: skip
     assert c.covers("arbeid", None, "nav-oslo", D("2018-01-01"), D("2023-12-31"))
-    assert not c.covers("fagbrev")
+    assert c.covers("fagbrev", None, "nav-oslo", D("2024-01-01"), D("2026-06-30"))
+    assert not c.covers("fagbrev", None, "nav-oslo", D("2026-01-01"), D("2026-12-31"))
 
 
 def test_inferred_coverage_is_every_kind_present():
@@ -416,13 +418,16 @@ def test_partly_covered_window_is_shown_with_a_note():
 
 @pytest.fixture(scope="module")
 def without_manifest(tmp_path_factory) -> Path:
-    """The demo without coverage.csv, without dagpenger spells, without Vestland's arbeid."""
+    """The demo without coverage.csv, without dagpenger and fagbrev spells, without Vestland's
+    arbeid."""
     d = copy_demo(tmp_path_factory.mktemp("inferred") / "delivery")
     (d / "coverage.csv").unlink()
     drop_spells(
         d,
         lambda r, u: (
-            r["code"] != "dagpenger" and not (r["kind"] == "arbeid" and u == "nav-vestland")
+            r["code"] != "dagpenger"
+            and r["kind"] != "fagbrev"
+            and not (r["kind"] == "arbeid" and u == "nav-vestland")
         ),
     )
     return d

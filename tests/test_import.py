@@ -10,6 +10,7 @@ import csv
 import functools
 import io
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -952,3 +953,14 @@ def test_the_optional_coverage_manifest_is_imported_when_present(src: Path, tmp_
     copy_demo(tmp_path / "uten")
     import_delivery(tmp_path / "uten", tmp_path / "ut2")
     assert not (tmp_path / "ut2" / "coverage.csv").exists()
+
+
+def test_comparison_population_is_copied_unchanged(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    src = tmp_path / "leveranse"
+    shutil.copytree(demo, src)
+    report = import_delivery(src, tmp_path / "ut")
+    for name in ("comparison.csv", "comparison_spells.csv"):
+        assert (tmp_path / "ut" / name).read_bytes() == (demo / name).read_bytes()
+        assert any(name in n.message and n.kind == "copied_file" for n in report.notes)
+    assert validate_directory(tmp_path / "ut") == []

@@ -151,6 +151,12 @@ def test_quarto_renders_html_and_word_by_default_and_pdf_only_when_asked(tmp_pat
     # PDF is a separate, later call, after the site (HTML and Word) is written.
     assert calls[1:] == ["render", "render reports --profile pdf --to pdf"]
     assert quarto_commands("q") == [["q", "render"]]
+    # quarto render takes one input: one call per changed page, or the whole project
+    assert quarto_commands("q", pages=["a.qmd", "b.qmd"]) == [
+        ["q", "render", "a.qmd"],
+        ["q", "render", "b.qmd"],
+    ]
+    assert quarto_commands("q", pages=["a", "b", "c", "d"]) == [["q", "render"]]
     # nothing changed: the PDF is still made when asked, the site is not rendered again
     render(root, quarto=str(fake), pdf=True)
     assert (root / "quarto-calls.log").read_text().splitlines()[3:] == [

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from coopstats.cli import main as cli_main
+from coopstats.data import FILES
 from coopstats.validate import (
     Problem,
     format_problem,
@@ -136,7 +138,8 @@ def test_demo_exit_code_and_summary(capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1
     assert out.startswith("OK:")
-    assert "participants 66" in out and "spells 374" in out
+    rows = {f: sum(1 for _ in (DEMO / f"{f}.csv").open(encoding="utf-8")) - 1 for f in FILES}
+    assert f"participants {rows['participants']}" in out and f"spells {rows['spells']}" in out
 
 
 # --------------------------------------------------------------------------- many at once
@@ -405,7 +408,11 @@ def test_cli_validate_in_process(broken, capsys):
     assert cli_main(["validate", str(directory)]) == 1
     err = capsys.readouterr().err
     # the spells of unknown persons are one line per column, with a count and examples
-    assert "spells.csv, kolonne person_id: 9 verdier" in err
+    # the spells of the person whose id row 9 lost, plus rows 3 (11 digits) and 10 (D999)
+    lost = pd.read_csv(DEMO / "participants.csv", dtype=str)["person_id"].iloc[7]
+    spells = pd.read_csv(DEMO / "spells.csv", dtype=str)
+    orphans = int((spells["person_id"] == lost).sum()) + 2
+    assert f"spells.csv, kolonne person_id: {orphans} verdier" in err
     assert "rad 10 'D999'" in err
     assert cli_main(["validate", str(DEMO)]) == 0
 

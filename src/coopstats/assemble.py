@@ -91,6 +91,24 @@ def has_funnel(registry: Registry, unit: str) -> bool:
     return False
 
 
+#: An indicator whose presence in a model's result chain means the model follows its
+#: participants over time (trade certificate, work): its pages have «Resultater over tid».
+OUTCOME_INDICATORS = ("ind-fagbrev",)
+
+
+def follows_participants(registry: Registry, model: str) -> bool:
+    """Whether ``model``'s result chain has an outcome followed over time (registry based)."""
+    text = registry.models[model].model_dump_json()
+    return any(f'"{ind}"' in text for ind in OUTCOME_INDICATORS)
+
+
+def unit_follows_participants(registry: Registry, unit: str) -> bool:
+    """Whether a model tried in ``unit`` follows its participants over time."""
+    return any(
+        follows_participants(registry, t.model) for t in registry.trials.values() if t.unit == unit
+    )
+
+
 # --------------------------------------------------------------------------- Markdown pieces
 
 
@@ -143,6 +161,15 @@ def statusrapport_models(root: Path, registry: Registry) -> str:
             embed(f"modell-{model}", "fig-modell-kjede"),
             embed(f"modell-{model}", "tbl-modell-kjerneelementer"),
         ]
+        if follows_participants(registry, model):
+            out += [
+                f"### Resultater over tid {{#sec-res-tid-{model}}}",
+                embed(f"modell-{model}", "tbl-modell-forlop"),
+                embed(f"modell-{model}", "fig-modell-forlop"),
+                embed(f"modell-{model}", "tbl-modell-tilstand"),
+                embed(f"modell-{model}", "tbl-modell-sammenligning"),
+                text_block(root, "statusrapport", model, "resultater-over-tid", name),
+            ]
     return _join(out)
 
 
@@ -196,6 +223,12 @@ def midtveisnotat_units(root: Path, registry: Registry) -> str:
             preliminary,
             embed(f"fylke-{unit}", "tbl-tilpasninger"),
         ]
+        if unit_follows_participants(registry, unit):
+            out += [
+                f"## Resultater over tid {{#sec-mn-tid-{short_id(unit)}}}",
+                embed(f"fylke-{unit}", "tbl-forlop"),
+                embed(f"fylke-{unit}", "tbl-tilstand"),
+            ]
     return _join(out)
 
 
@@ -208,6 +241,26 @@ def midtveisnotat_timelines(root: Path, registry: Registry) -> str:
         f"Tidslinjene viser forsøkenes perioder og daterte hendelser per modell\n({refs}).",
     ]
     out += [embed(f"modell-{m}", "fig-modell-tidslinje") for m in models]
+    return _join(out)
+
+
+def midtveisnotat_results(root: Path, registry: Registry) -> str:
+    """«Resultater over tid» per model that follows its participants: the model's curves,
+    states and matched comparison (unit tables are in the unit chapters)."""
+    out = [_NOTICE]
+    for model in report_models(registry):
+        if not follows_participants(registry, model):
+            continue
+        run = f"modell-{model}"
+        out += [
+            f"## {registry.models[model].name} {{#sec-mn-tid-{model}}}",
+            embed(run, "tbl-modell-forlop"),
+            embed(run, "fig-modell-forlop"),
+            embed(run, "tbl-modell-konkurrerende"),
+            embed(run, "tbl-modell-tilstand"),
+            embed(run, "tbl-modell-balanse"),
+            embed(run, "tbl-modell-sammenligning"),
+        ]
     return _join(out)
 
 
@@ -259,6 +312,7 @@ PARTS: dict[str, Callable[[Path, Registry], str]] = {
     "statusrapport-resultater.qmd": statusrapport_results,
     "midtveisnotat-enheter.qmd": midtveisnotat_units,
     "midtveisnotat-tidslinjer.qmd": midtveisnotat_timelines,
+    "midtveisnotat-resultater.qmd": midtveisnotat_results,
     "navbar.yml": lambda root, reg: navbar(reg),
     "index-dashbord-fylke.md": lambda root, reg: index_list(dashboard_units(reg)),
     "index-dashbord-modell.md": lambda root, reg: index_list(dashboard_models(reg)),

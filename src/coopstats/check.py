@@ -32,6 +32,7 @@ DEFINITION_FILES = (
     "coding_frame.yaml",
     "learning_points.yaml",
     "header_synonyms.yaml",
+    "outcomes.yaml",
 )
 #: Files whose cross-checks need the registry (skipped when it has errors).
 _NEEDS_REGISTRY = ("indicators.yaml", "learning_points.yaml")
@@ -76,7 +77,7 @@ def _registry_files() -> dict[str, str]:
 
 def _counters(registry: Any) -> dict[str, Callable[[], int]]:
     """How to load each file of ``coopstats/definitions`` and count its entries."""
-    from coopstats import importer, indicators, learning, participants
+    from coopstats import importer, indicators, learning, outcomes, participants
 
     return {
         "indicators.yaml": lambda: len(indicators.load_indicators()),
@@ -87,7 +88,14 @@ def _counters(registry: Any) -> dict[str, Callable[[], int]]:
             learning.load_learning_points(registry=registry).learning_points
         ),
         "header_synonyms.yaml": lambda: len(importer.load_synonyms().names),
+        "outcomes.yaml": lambda: _outcome_count(outcomes.load_outcome_defs()),
     }
+
+
+def _outcome_count(defs: Any) -> int:
+    """Outcomes of ``outcomes.yaml``: events, competing outcomes and states per horizon."""
+    states = len(defs.anchors) * len(defs.horizons_months)
+    return len(defs.events) + len(defs.competing) + states
 
 
 def _run_matrix(root: Path | None) -> FileCheck:

@@ -597,8 +597,11 @@ def _overlapping_slices(d: pd.DataFrame) -> pd.Series:
     ok = pd.Series(True, index=d.index)
     seen: dict[tuple[str, str, str], list[tuple[date, date]]] = {}
     for i in d.index:
-        first, last = start[i], end[i] if end[i] is not None else date.max
-        bad_end = end[i] is None and given_end[i]  # unparseable: the column check reports it
+        # a missing date may come back as None or as pd.NA (when other rows have dates)
+        first = None if pd.isna(start[i]) else start[i]
+        stop = None if pd.isna(end[i]) else end[i]
+        last = stop if stop is not None else date.max
+        bad_end = stop is None and given_end[i]  # unparseable: the column check reports it
         if first is None or bad_end or not key.at[i, "kind"] or last < first:
             continue
         periods = seen.setdefault(tuple(key.loc[i]), [])

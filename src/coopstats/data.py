@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -135,6 +136,9 @@ class Datasets:
     reported_figures: pd.DataFrame
     segments: pd.DataFrame
     coverage: pd.DataFrame | None = None
+    #: The optional comparison population (``comparison.csv``/``.parquet`` and its spells,
+    #: :class:`coopstats.comparison.Comparison`); ``None`` when the delivery has none.
+    comparison: Any = None
 
     def files(self) -> list[Path]:
         """The required CSV files this delivery was read from (not the optional ones)."""
@@ -175,6 +179,10 @@ def _contents_key(directory: Path) -> str:
         path = directory / f"{name}.csv"
         digest.update(name.encode())
         digest.update(path.read_bytes() if path.is_file() else b"\0missing")
+    for stem in ("comparison", "comparison_spells"):  # may be register-sized: size and time
+        for path in sorted(directory.glob(f"{stem}.*")):
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
@@ -212,6 +220,13 @@ def load_datasets(directory: str | Path, *, validate: bool = True) -> Datasets:
     for name in OPTIONAL_FILES:
         path = directory / f"{name}.csv"
         frames[name] = read_table(path, name) if path.is_file() else None
-    datasets = Datasets(directory=directory, **frames)
+    from coopstats.comparison import load_comparison  # it imports this module
+
+    comparison = load_comparison(
+        directory,
+        participant_ids=frozenset(frames["participants"]["person_id"].dropna()),
+        validate=False,  # validate_directory has checked it
+    )
+    datasets = Datasets(directory=directory, **frames, comparison=comparison)
     _CACHE[cache_key] = (contents, datasets)
     return _copy(datasets)

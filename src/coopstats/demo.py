@@ -77,7 +77,16 @@ import yaml
 
 __all__ = ["COUNTY_TARGETS", "CountyTarget", "generate_demo", "main"]
 
-FILES = ("participants", "spells", "activity_log", "reported_figures", "segments", "coverage")
+FILES = (
+    "participants",
+    "spells",
+    "activity_log",
+    "reported_figures",
+    "segments",
+    "coverage",
+    "comparison",
+    "comparison_spells",
+)
 
 YEAR = 2023  # reference year for age and residence
 WINDOW_START = date(2018, 1, 1)
@@ -617,6 +626,87 @@ def _work_spells(p: dict, months: int, rng: np.random.Generator) -> list[dict]:
     return out
 
 
+#: Last day of the demo's follow-up (the register extracts' date; coverage.yaml repeats it).
+FOLLOW_UP_END = date(2026, 6, 30)
+#: First day a follow-up spell may touch: nothing published from delrapport 1 looks past 2023.
+FOLLOW_UP_START = date(2024, 1, 1)
+
+
+def _month_end(day: date, months: int) -> date:
+    """Last day of the month ``months`` after ``day``'s month."""
+    return _month_start(day.year, day.month + months + 1) - timedelta(days=1)
+
+
+def _follow_up(p: dict, spells: list[dict], rng: np.random.Generator) -> list[dict]:
+    """Follow-up after intake to :data:`FOLLOW_UP_END` (issue 13), fictitious.
+
+    The training itself is an ``utdanning`` spell (``fagopplaering``) from intake to the end of
+    training (20–34 months) or to the exit date; 15 % of those still in training at the end of
+    2023 drop out 7–22 months after intake, and 30 % of the others have a part-time job for a
+    while during training. Tiltakspenger from intake and spells that were
+    ongoing at intake end when training ends (never before 2024). Completers get a trade
+    certificate (``fagbrev``) with probability 0.6, then work with probability 0.75 (0.4
+    without, 0.3 after an exit); some without work get dagpenger or AAP. Every new spell starts
+    on or after 2024-01-01 except the training spell, whose kind no published table uses, so
+    the reproduced delrapport-1 tables do not move. Open ends run past the delivery date.
+    """
+    pid, intake = p["person_id"], p["intake_date"]
+    out: list[dict] = []
+    if p["exit_date"] is None and rng.random() < 0.15:  # drop-outs after 2023
+        p["exit_date"] = _month_start(intake.year, intake.month + int(rng.integers(7, 23)))
+        p["exit_date"] += timedelta(days=int(rng.integers(0, 28)))
+    exit_ = p["exit_date"]
+    end = exit_ if exit_ is not None else _month_end(intake, int(rng.integers(20, 35)))
+    done = end <= FOLLOW_UP_END
+    out.append(
+        _spell(pid, "utdanning", "fagopplaering", intake, end if done else None, source="vigo")
+    )
+    if exit_ is None and rng.random() < 0.3:  # a part-time job during training
+        start = _month_start(intake.year, intake.month + int(rng.integers(4, 15)))
+        start = max(start, FOLLOW_UP_START)
+        stop = min(_month_end(start, int(rng.integers(2, 12))), end)
+        if start < stop:
+            out.append(
+                _spell(pid, "arbeid", "arbeid", start, stop, full_time=False,
+                       source="aa-registeret")
+            )  # fmt: skip
+    # spells ongoing at intake end with training (or a little after), never before 2024
+    for s in spells:
+        if s["person_id"] == pid and s["end_date"] is None:
+            close = (
+                max(end, FOLLOW_UP_START)
+                if s["code"] == "tiltakspenger"
+                else max(
+                    _month_end(max(end, FOLLOW_UP_START), int(rng.integers(0, 7))), FOLLOW_UP_START
+                )
+            )
+            s["end_date"] = close if close <= FOLLOW_UP_END else None
+    if not done:
+        return out
+    after = end + timedelta(days=1)
+    certificate = exit_ is None and rng.random() < 0.6
+    if certificate:
+        day = after + timedelta(days=int(rng.integers(0, 61)))
+        if day <= FOLLOW_UP_END:
+            out.append(_spell(pid, "fagbrev", "fagbrev", day, None, source="vigo"))
+    p_work = 0.3 if exit_ is not None else (0.75 if certificate else 0.4)
+    lag = int(rng.integers(2, 19)) if exit_ is not None else int(rng.integers(0, 7))
+    start = max(_month_start(after.year, after.month + lag), FOLLOW_UP_START)
+    if rng.random() < p_work and start <= FOLLOW_UP_END:
+        full = bool(rng.random() < (0.65 if certificate else 0.45))
+        stop = None if rng.random() < 0.7 else _month_end(start, int(rng.integers(3, 18)))
+        stop = stop if stop is not None and stop <= FOLLOW_UP_END else None
+        out.append(
+            _spell(pid, "arbeid", "arbeid", start, stop, full_time=full, source="aa-registeret")
+        )
+    elif rng.random() < 0.6 and after <= FOLLOW_UP_END:
+        code = "dagpenger" if rng.random() < 0.65 else "aap"
+        first = max(after, FOLLOW_UP_START)
+        stop = _month_end(first, int(rng.integers(3, 10)))
+        out.append(_spell(pid, "ytelse", code, first, stop if stop <= FOLLOW_UP_END else None))
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Assembly
 # --------------------------------------------------------------------------------------------
@@ -713,6 +803,10 @@ def build_participants_and_spells(seed: int = 2023) -> tuple[pd.DataFrame, pd.Da
         spells += _status_spells(p, rng, rc_months.get(i))
         if p["work"] is not None:
             spells += _work_spells(p, work_months[i], rng)
+    # follow-up after intake (own generator: the construction above is untouched)
+    follow = np.random.default_rng([seed, 13])
+    for p in people:
+        spells += _follow_up(p, spells, follow)
     spells.sort(key=lambda s: (s["person_id"], s["start_date"], s["kind"], s["code"]))
     for k, s in enumerate(spells, start=1):
         s["spell_id"] = f"DS{k:04d}"
@@ -750,8 +844,13 @@ COVERAGE: list[dict] = _data("coverage.yaml")["records"]
 
 def build_tables(seed: int = 2023) -> dict[str, pd.DataFrame]:
     """All contract tables of the demo directory (with the coverage manifest), by file stem."""
+    from coopstats.demo_comparison import build_comparison
+
     participants, spells = build_participants_and_spells(seed)
+    comparison, comparison_spells = build_comparison(participants, spells, seed)
     return {
+        "comparison": comparison,
+        "comparison_spells": comparison_spells,
         "participants": participants,
         "spells": spells,
         "activity_log": pd.DataFrame(ACTIVITY_LOG),

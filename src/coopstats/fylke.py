@@ -88,13 +88,15 @@ def parse_period(text: str | None, open_end: date | None = None) -> tuple[date, 
 
 
 def delivery_end(datasets: Datasets) -> date:
-    """The latest date anywhere in the delivery (today when it holds no dates)."""
+    """The latest date anywhere in the delivery, the coverage manifest's included (today when
+    it holds no dates)."""
     latest: list[pd.Timestamp] = []
     for frame in (
         datasets.participants,
         datasets.spells,
         datasets.activity_log,
         datasets.reported_figures,
+        datasets.coverage if datasets.coverage is not None else pd.DataFrame(),
     ):
         for column in frame.columns:
             if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].notna().any():

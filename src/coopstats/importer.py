@@ -57,6 +57,8 @@ from coopstats.yamlio import DefinitionError, definitions_dir, format_validation
 
 #: Every table a delivery may hold: the required ones, then the optional (``coverage``).
 TABLES = (*FILES, *OPTIONAL_FILES)
+#: File stems of the comparison population (coopstats.comparison), copied unchanged.
+COMPARISON_STEMS = ("comparison", "comparison_spells")
 
 __all__ = [
     "BOOLEAN_FORMS",
@@ -308,7 +310,8 @@ class Note:
     """Something the import noticed and left unchanged (validation will usually report it).
 
     ``kind``: ``unknown_column``, ``missing_columns``, ``mixed_dates``, ``ambiguous_decimal``,
-    ``excel_percent``, ``ignored_file``, ``ignored_sheet``, ``workbook`` or ``mojibake``.
+    ``excel_percent``, ``ignored_file``, ``ignored_sheet``, ``workbook``, ``mojibake`` or
+    ``copied_file`` (a comparison-population file copied unchanged).
     """
 
     table: str | None
@@ -674,6 +677,8 @@ def _files_by_table(src: Path, synonyms: Synonyms) -> tuple[dict[str, Path], lis
     notes: list[Note] = []
     files = sorted(p for p in src.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
     for path in files:
+        if path.stem in COMPARISON_STEMS and path.suffix.lower() in (".csv", ".parquet"):
+            continue  # copied as they are (see import_delivery)
         data = path.suffix.lower() in _DATA_SUFFIXES
         table = synonyms.table_of(path.stem) if data else None
         if table is None:
@@ -1172,9 +1177,23 @@ def import_delivery(
         notes=notes + [n for t in tables for n in t.notes],
     )
 
+    # the comparison population is a register extract in contract form (often Parquet and
+    # register-sized): copied unchanged, and validated with the rest
+    extra = (
+        sorted(p for p in src.iterdir() if p.stem in COMPARISON_STEMS and p.is_file()
+               and p.suffix.lower() in (".csv", ".parquet"))
+        if src.is_dir() else []
+    )  # fmt: skip
+    report.notes.extend(
+        Note(None, None, "copied_file", f"filen {p.name} er kopiert uendret (sammenligningsgruppe)")
+        for p in extra
+    )
+
     def write(directory: Path) -> None:
         for table in tables:
             _write_csv(table.frame, directory / f"{table.name}.csv")
+        for path in extra:
+            shutil.copyfile(path, directory / path.name)
         (directory / REPORT_NAME).write_text(report.text(), encoding="utf-8")
 
     _publish(dest, write)

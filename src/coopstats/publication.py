@@ -168,6 +168,9 @@ class Plan:
     config: DisclosureConfig
     source: str = "datagrunnlaget"
     canon: Canon | None = None
+    #: The participants' outcomes with the grids chosen for this plan
+    #: (:class:`coopstats.resultater.OutcomeSet`; ``None`` without participants).
+    outcomes: Any = None
     _facts: dict[Item, Fact] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -190,6 +193,10 @@ class Plan:
                 f"{sdc.key_text(item.cell)} is not in the publication plan "
                 "(every person-level figure must be planned in coopstats.publication)"
             ) from None
+
+    def has(self, item: Item) -> bool:
+        """Whether the plan publishes ``item`` somewhere."""
+        return self._item(item) in self._facts
 
     def text(self, item: Item) -> str:
         """Display text of a planned item."""
@@ -315,6 +322,16 @@ def build_plan(
         if var is not None and var not in micro.columns:
             have = indicators._with_spell(frame, datasets.spells, d.numerator, None)
             add_flag(var, persons.isin(set(have["person_id"].astype(str))))
+    # results over time (coopstats.resultater): grouped times to events and states
+    outcome_set = None
+    if len(frame):
+        from coopstats import resultater
+
+        outcome_vars, outcome_set = resultater.plan_variables(
+            resultater.outcome_set(datasets), persons, micro[["model", "unit"]], config.min_count
+        )
+        for name, values, known in outcome_vars:
+            add_variable(name, pd.Series(values.to_numpy(), index=micro.index), known)
     # every variable is published per model, unit and trial (and so per model, per model and
     # unit, per unit, per trial and in total)
     tables = [("model", "unit", "trial", v) for v in codes if v not in SHARED]
@@ -355,6 +372,8 @@ def build_plan(
         for d in ind_defs.values():
             if d.disclosure == "person" and d.applies_to(t.model):
                 items += indicator_items(d, trial)
+    if outcome_set is not None:
+        items += resultater.plan_items(outcome_set, everyone)
     # known zeros: a trial's participants are in its unit and its model
     for trial in codes["trial"]:
         t = registry.trials.get(trial)
@@ -376,7 +395,7 @@ def build_plan(
             # no mend found: hide every published non-zero figure (always safe: only zeros
             # and ":" remain, and ":" is unbounded above)
             hidden = {k for k in system.published_cells() if system.values[k] > 0}
-    return Plan(system, hidden, config, source=pop.source_note, canon=canon)
+    return Plan(system, hidden, config, source=pop.source_note, canon=canon, outcomes=outcome_set)
 
 
 def measure_variable(measure: Any, defs: Any, reproduce_published: bool = False) -> str:
@@ -457,6 +476,7 @@ def plan_for(
     if defs is not None and defs == participants.load_table_defs():
         defs = None
     from coopstats.indicators import load_indicators
+    from coopstats.outcomes import load_outcome_defs
 
     indicator_defs = tuple(d.model_dump_json() for d in load_indicators().values())
     key = (
@@ -467,6 +487,8 @@ def plan_for(
         None if defs is None else defs.model_dump_json(),
         None if rules is None else tuple(r.model_dump_json() for r in rules),
         indicator_defs,  # a new person-level indicator is a new variable of the system
+        load_outcome_defs().model_dump_json(),
+        None if datasets.coverage is None else _fingerprint(datasets.coverage),
     )
     plan = _PLANS.get(key)
     if plan is None:

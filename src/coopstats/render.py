@@ -610,15 +610,26 @@ def _save_render_state(root: Path, quarto: str) -> None:
     tmp.replace(path)
 
 
+#: Most changed pages rendered one call each (more: the whole project in one call).
+MAX_PAGE_CALLS = 3
+
+
 def quarto_commands(
     quarto: str, *, pdf: bool = False, pages: list[str] | None = None
 ) -> list[list[str]]:
     """The ``quarto render`` calls, in order: the site (HTML and Word), then PDF if asked.
 
-    ``pages`` limits the site call to those pages (``None``: the whole project; ``[]``: no
-    site call at all).
+    ``pages`` limits the site to those pages (``None``: the whole project; ``[]``: no site
+    call at all). ``quarto render`` takes one input (further arguments go to Pandoc), so each
+    page is a call of its own; more than :data:`MAX_PAGE_CALLS` pages render as the whole
+    project, which is quicker than that many calls.
     """
-    commands = [] if pages == [] else [[quarto, "render", *(pages or [])]]
+    if pages == []:
+        commands: list[list[str]] = []
+    elif pages is None or len(pages) > MAX_PAGE_CALLS:
+        commands = [[quarto, "render"]]
+    else:
+        commands = [[quarto, "render", page] for page in pages]
     if pdf:
         commands.append([quarto, "render", PDF_INPUT, "--profile", PDF_PROFILE, "--to", "pdf"])
     return commands

@@ -578,8 +578,37 @@ def protect(
                     common + families[own],
                 )  # fmt: skip
                 start |= _protect(part, min_count, max_rounds, set())
+            if _margins_known(system, shared, common, start):
+                return start
             return _protect(system, min_count, max_rounds, start)
     return _protect(system, min_count, max_rounds, set())
+
+
+def _margins_known(
+    system: System, shared: set[str], common: Sequence[Item], hidden: set[Key]
+) -> bool:
+    """True when the common items alone pin every cell over the shared variables exactly.
+
+    The families of :func:`protect` meet only in those cells. When a reader knows each of
+    them exactly from the common items, the families' attacker programs share no unknown, so
+    each family protected on its own (with the common items) is protected together with the
+    others, and the whole-system pass can be skipped.
+    """
+    every: set[Key] = set()
+    for it in system.items:
+        every.update(it.cells())
+    closure = set(every)
+    for parent, children in _relations(system.codes, every):
+        closure.add(parent)
+        closure.update(children)
+    cells = {k for k in closure if {v for v, _ in k} <= shared}
+    for it in common:
+        cells.update(it.cells())
+    if not cells:
+        return False
+    relations = _relations(system.codes, cells)
+    prog = _Program(system.codes, facts_for(common, system.values, hidden), relations)
+    return all(prog.extreme(k, "max") == prog.extreme(k, "min") for k in cells)
 
 
 def _protect(system: System, min_count: int, max_rounds: int, start: set[Key]) -> set[Key]:

@@ -517,6 +517,12 @@ def _validate(
         problems.extend(_header_problems(_schema_problems(contracts[name], frame, file), file))
         problems.extend(_national_id_problems(frame, file))
         problems.extend(_plausibility_problems(frame, file))
+    # the optional comparison population (coopstats.comparison; imported here: it imports us)
+    from coopstats.comparison import validate_comparison
+
+    problems.extend(
+        validate_comparison(directory, registry=registry, participant_ids=person_ids or frozenset())
+    )
     return sorted({_mask(p) for p in problems}, key=_sort_key), frames
 
 
