@@ -6,10 +6,10 @@ first of competing causes (certificate or drop-out) and the state at fixed horiz
 intake and after an exit. This module turns those per-person results into variables of the
 build's one protected participant system (:mod:`coopstats.publication`):
 
-* ``forlop:<event>:<L>m`` – the event's grouped time (:mod:`coopstats.survival`, grid of ``L``
-  months chosen per delivery: the finest of quarters, half-years and years on which no model's
-  participants have an interval count below the threshold);
-* ``konkurrerende:<outcome>:<L>m`` – the competing outcome's grouped time and cause;
+* ``forlop:<event>:<cut points>`` – the event's grouped time (:mod:`coopstats.survival`:
+  quarters merged from intake until no model's interval or risk-set count is below the
+  threshold, for example ``forlop:fagbrev:24-27-30-36``);
+* ``konkurrerende:<outcome>:<cut points>`` – the competing outcome's grouped time and cause;
 * ``tilstand:<anchor>:<h>`` – the state ``h`` months after the anchor, with
   ``ikke_fulgt_opp`` (the horizon lies after the delivery's end) and ``ikke_avsluttet`` (no
   exit date, for the exit anchor).
@@ -17,7 +17,9 @@ build's one protected participant system (:mod:`coopstats.publication`):
 Every count behind a curve, a risk set or a state share is a cell of that system, protected
 together with every other participant figure and audited like them. Pages build their tables
 and figures with :func:`event_table`, :func:`survival_figure`, :func:`competing_table`,
-:func:`state_table` and :func:`state_figure` for a *base* cell (a model, or a model's unit).
+:func:`state_table` and :func:`state_figure` for *groups* (a base cell – a model, or a
+model's unit – and its name); notebooks call the page wrappers (:func:`for_unit`,
+:func:`for_model`, :func:`forlop_table` …).
 """
 
 from __future__ import annotations
