@@ -279,13 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         + f". End date {END_DATE}. {dt.date.today()}. Load average {_load()}.",
         flush=True,
     )
-    base = Path(tempfile.mkdtemp(prefix="coopstats-outcomes-bench-"))
+    base = args.keep or Path(tempfile.mkdtemp(prefix="coopstats-outcomes-bench-"))
     rows = []  # (persons, spells, engine, seconds, bytes, how)
     failed = False
     try:
         measured: dict[str, list[tuple[int, float, float]]] = {e: [] for e in engines}
         for persons, spells in sizes:
-            folder = (args.keep or base) / f"{persons}_{spells}"
+            folder = base / f"{persons}_{spells}"
             folder.mkdir(parents=True, exist_ok=True)
             if not (folder / "spells.parquet").is_file():
                 gen_wall, _ = _child(
