@@ -23,7 +23,7 @@ class _Collect(HTMLParser):
         self.elements: list[tuple[str, dict[str, str | None]]] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag != "br":
+        if tag not in ("br", "col"):  # void elements
             self.stack.append(tag)
         self.elements.append((tag, dict(attrs)))
         for name, value in attrs:
@@ -314,3 +314,22 @@ def test_numeric_columns_are_right_aligned():
     html_out = table._repr_html_()
     # two numeric columns: their headers and two cells each
     assert html_out.count('class="coopstats-num" style="text-align: right"') == 6
+
+
+def test_column_widths_fit_the_page_and_follow_the_text() -> None:
+    frame = pd.DataFrame(
+        {
+            "Læringspunkt": ["Forankring, planlegging og rolleavklaring i begge etatene"] * 3,
+            "NAV Oslo": ["Intervju (positiv)", "-", "Dokument"],
+            "N": ["1", "2", "3"],
+        }
+    ).set_index("Læringspunkt")
+    table = Table(title="Bred tabell", frame=frame)
+    widths = table.column_widths()
+    assert sum(widths) == 100 and len(widths) == 3
+    # the long text column gets the most room, the number column the least
+    assert widths[0] > widths[1] > widths[2] > 0
+    parser = _Collect()
+    parser.feed(table._repr_html_())
+    styles = [a["style"] for a in parser.attrs("col")]
+    assert styles == [f"width: {w}%" for w in widths]

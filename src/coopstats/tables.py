@@ -155,6 +155,25 @@ class Table:
             flags[k] = False
         return flags
 
+    def column_widths(self) -> list[int]:
+        """Whole-percent column widths (summing to 100) from the text each column holds.
+
+        A column gets room for its longest word (it cannot wrap inside one) and for up to 30
+        characters of its longest cell; numbers and short codes get at least 4 characters.
+        """
+        header = self._header()
+        rows = [list(map(str, r)) for r in self._rows()]
+        weights = []
+        for j, h in enumerate(header):
+            cells = [r[j] for r in rows]
+            longest = max((len(c) for c in cells), default=0)
+            word = max((len(w) for t in [str(h), *cells] for w in t.split()), default=1)
+            weights.append(max(word, min(longest, 30), 4))
+        total = sum(weights)
+        widths = [max(1, round(100 * w / total)) for w in weights]
+        widths[widths.index(max(widths))] += 100 - sum(widths)
+        return widths
+
     def _repr_html_(self) -> str:
         """The table in a keyboard-focusable scroll region, without a visible caption.
 
@@ -186,6 +205,10 @@ class Table:
         ]
         if self.show_caption:
             out.append(f"<caption>{title}</caption>")
+        # relative column widths: Pandoc wraps text in them, so a wide table fits the page
+        # in PDF and Word instead of running off its edge
+        cols = "".join(f'<col style="width: {w}%">' for w in self.column_widths())
+        out.append(f"<colgroup>{cols}</colgroup>")
         head = "".join(
             f'<th scope="col"{align(num)}>{esc(h)}</th>'
             for h, num in zip(self._header(), numeric, strict=True)
