@@ -633,3 +633,26 @@ def test_share_symbols() -> None:
     assert sdc.facts_for([item], {a: 2, TOTAL: 9}, {a})[0].shown == "hidden"
     assert sdc.facts_for([item], {a: 0, TOTAL: 9}, {a})[0].shown == "nil"
     assert sdc.facts_for([item], {a: 0, TOTAL: 0}, set())[0].shown == "undefined"
+
+
+@settings(FAST, max_examples=25)
+@given(data=st.data())
+def test_protect_family_by_family_passes_the_audit_of_the_whole_system(data) -> None:
+    """With ``shared``, each variable's family is protected on its own and the whole-system
+    pass is skipped when the common items pin every shared cell; the audit of everything
+    together must still pass."""
+    t = data.draw(st.integers(2, 5))
+    system = data.draw(populations(max_persons=24, min_persons=1))
+    system.add(count_items(system))
+    hidden = sdc.protect(system, t, shared=("unit",))
+    assert sdc.audit(system, hidden, t) == []
+
+
+def test_margins_known_only_when_every_shared_cell_is_pinned() -> None:
+    rows = [("A", "K", "ung")] * 6 + [("B", "M", "eldre")] * 2 + [("B", "K", "ung")] * 5
+    system = build(rows)
+    system.add(count_items(system))
+    common = [it for it in system.items if {v for v, _ in it.cell} <= {"unit"}]
+    assert sdc._margins_known(system, {"unit"}, common, set())
+    # a hidden unit count (and the total hidden with it) leaves the margins open
+    assert not sdc._margins_known(system, {"unit"}, common, {key(unit="B"), TOTAL})

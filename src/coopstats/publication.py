@@ -168,7 +168,7 @@ class Plan:
     config: DisclosureConfig
     source: str = "datagrunnlaget"
     canon: Canon | None = None
-    #: The participants' outcomes with the grids chosen for this plan
+    #: The participants' outcomes with the cut points chosen for this plan
     #: (:class:`coopstats.resultater.OutcomeSet`; ``None`` without participants).
     outcomes: Any = None
     _facts: dict[Item, Fact] = field(default_factory=dict, repr=False)
