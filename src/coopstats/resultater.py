@@ -441,6 +441,35 @@ def _names(groups: Sequence[Group]) -> str:
     return ", ".join(w for _, w in groups)
 
 
+def _table(
+    plan: Any,
+    title: str,
+    groups: Sequence[Group],
+    frame: pd.DataFrame,
+    notes: list[str],
+    items: list[Item],
+    stamp: str | None,
+    population: str | None = None,
+) -> tables.Table:
+    """A results table of ``groups`` with its population, source and disclosure metadata."""
+    return tables.Table(
+        title=f"{title} – {_names(groups)}",
+        frame=frame,
+        population=population or f"Deltakere i {_names(groups)}",
+        source=f"Registerdata; {plan.source}",
+        notes=notes,
+        stamp=stamp,
+        disclosure=plan.metadata(items) if items else None,
+    )
+
+
+def _cut_note(plan: Any) -> str:
+    return (
+        f"Et forløp vises fram til første tidspunkt med et skjult tall ({HIDDEN}). "
+        + tables.symbol_note(plan.config.min_count)
+    )
+
+
 def event_table(
     plan: Any, oset: OutcomeSet, groups: Sequence[Group], *, stamp: str | None = None
 ) -> tables.Table:
@@ -502,19 +531,17 @@ def event_table(
                 "slutter."
             )
     if cut:
-        notes.append(
-            f"Et forløp vises fram til første tidspunkt med et skjult tall ({HIDDEN}). "
-            + tables.symbol_note(plan.config.min_count)
-        )
+        notes.append(_cut_note(plan))
     end = oset.end_date
-    return tables.Table(
-        title=f"Tid fra inntak til fagbrev, arbeid og overgang fra ytelse – {_names(groups)}",
-        frame=frame,
+    return _table(
+        plan,
+        "Tid fra inntak til fagbrev, arbeid og overgang fra ytelse",
+        groups,
+        frame,
+        notes,
+        items,
+        stamp,
         population=f"Deltakere i {_names(groups)}, fulgt til {end.day}.{end.month}.{end.year}",
-        source=f"Registerdata; {plan.source}",
-        notes=notes,
-        stamp=stamp,
-        disclosure=plan.metadata(items),
     )
 
 
@@ -617,18 +644,9 @@ def competing_table(
         *notes,
     ]
     if cut:
-        notes.append(
-            f"Et forløp vises fram til første tidspunkt med et skjult tall ({HIDDEN}). "
-            + tables.symbol_note(plan.config.min_count)
-        )
-    return tables.Table(
-        title=f"Fagbrev eller avbrudd, det som kommer først – {_names(groups)}",
-        frame=frame,
-        population=f"Deltakere i {_names(groups)}",
-        source=f"Registerdata; {plan.source}",
-        notes=notes,
-        stamp=stamp,
-        disclosure=plan.metadata(items) if items else None,
+        notes.append(_cut_note(plan))
+    return _table(
+        plan, "Fagbrev eller avbrudd, det som kommer først", groups, frame, notes, items, stamp
     )
 
 
@@ -682,14 +700,8 @@ def state_table(
     ]
     if any(HIDDEN in str(v) for v in frame.to_numpy().ravel()):
         notes.append(tables.symbol_note(plan.config.min_count, secondary=True))
-    return tables.Table(
-        title=f"Tilstand etter inntak og etter avslutning – {_names(groups)}",
-        frame=frame,
-        population=f"Deltakere i {_names(groups)}",
-        source=f"Registerdata; {plan.source}",
-        notes=notes,
-        stamp=stamp,
-        disclosure=plan.metadata(items) if items else None,
+    return _table(
+        plan, "Tilstand etter inntak og etter avslutning", groups, frame, notes, items, stamp
     )
 
 
@@ -770,7 +782,8 @@ def unit_groups(plan: Any, unit: str, registry: Any) -> list[Group]:
     for model in plan.system.codes["model"]:
         item = Item(make_key({"model": model, "unit": unit}))
         if model in registry.models and plan.value(item) > 0:
-            out.append(({"model": model, "unit": unit}, registry.models[model].name))
+            name = f"{registry.models[model].name} i {registry.units[unit].name}"
+            out.append(({"model": model, "unit": unit}, name))
     return out
 
 
