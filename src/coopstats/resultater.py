@@ -138,7 +138,9 @@ def outcome_set(datasets: Any, defs: Any = None) -> OutcomeSet:
 
     defs = defs or outcomes.load_outcome_defs()
     frame = datasets.participants
+    end = delivery_end(datasets)
     key = (
+        end,  # the censoring date: the latest date of any file of the delivery
         int(pd.util.hash_pandas_object(frame, index=False).sum()),
         int(pd.util.hash_pandas_object(datasets.spells, index=False).sum()),
         None
@@ -149,7 +151,6 @@ def outcome_set(datasets: Any, defs: Any = None) -> OutcomeSet:
     cached = _SETS.get(key)
     if cached is not None:
         return cached
-    end = delivery_end(datasets)
     censor, missing = _censor_dates(datasets, defs, end)
     persons = frame[["person_id", "intake_date", "exit_date"]].copy()
     persons["person_id"] = persons["person_id"].astype(str)
