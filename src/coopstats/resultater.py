@@ -38,6 +38,7 @@ from matplotlib.figure import Figure
 
 from coopstats import outcomes, survival, tables
 from coopstats.formatting import HIDDEN, NOT_AVAILABLE, fmt_interval, fmt_number, fmt_percent
+from coopstats.publication import MISSING
 from coopstats.sdc import MIME_TYPE, Item, make_key
 from coopstats.style import series_style
 
@@ -56,8 +57,6 @@ __all__ = [
 
 NOT_FOLLOWED = outcomes.NOT_FOLLOWED
 NO_ANCHOR = outcomes.NO_ANCHOR
-#: Code of a participant whose trial has no model in the registry.
-MISSING_CODE = "_mangler"
 
 
 @dataclass(frozen=True)
@@ -189,19 +188,15 @@ def state_codes(defs: Any) -> list[str]:
     return [*(s.id for s in defs.states), defs.other_state.id, NOT_FOLLOWED, NO_ANCHOR]
 
 
-def _small(x: int, min_count: int) -> bool:
-    return 0 < x < min_count
-
-
 def _passes(values: pd.Series, mask: np.ndarray, min_count: int) -> bool:
     """No category of the group has a count between 1 and ``min_count - 1``."""
     counts = values[mask].value_counts()
-    return not any(_small(int(c), min_count) for c in counts)
+    return not any(survival.is_small(int(c), min_count) for c in counts)
 
 
 def _groups(groups: pd.DataFrame) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Masks of each model's participants and of each model's unit's."""
-    known = groups["model"] != MISSING_CODE
+    known = groups["model"] != MISSING
     models = sorted(set(groups.loc[known, "model"]))
     pairs = sorted(set(map(tuple, groups.loc[known, ["model", "unit"]].to_numpy())))
     return (

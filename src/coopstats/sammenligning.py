@@ -20,6 +20,7 @@ comparison side needs at least the threshold of distinct comparison persons.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -35,7 +36,7 @@ from coopstats.resultater import (
     state_variable,
 )
 
-__all__ = ["COVARIATE_LABELS", "Comparison", "compare"]
+__all__ = ["COVARIATE_LABELS", "MatchedComparison", "balance_table", "compare", "outcome_table"]
 
 #: Reader labels of the matching covariates.
 COVARIATE_LABELS = {
@@ -53,18 +54,19 @@ COVARIATE_LABELS = {
 COMPARED_STATES = ("arbeid", "utdanning")
 
 
-class Comparison:
-    """The matched comparison of one group (computed once per page)."""
+@dataclass(frozen=True)
+class MatchedComparison:
+    """The matched comparison of one group (computed once per page): covariates of the
+    participants and the pool, the match, the comparison persons' outcomes, remarks."""
 
-    def __init__(self, treated, pool, result, control_states, notes) -> None:
-        self.treated = treated
-        self.pool = pool
-        self.result = result
-        self.control_states = control_states
-        self.notes = notes
+    treated: pd.DataFrame
+    pool: pd.DataFrame
+    result: matching.MatchResult
+    control_states: pd.DataFrame
+    notes: list[str]
 
 
-def compare(datasets: Any, oset: OutcomeSet, model: str, registry: Any) -> Comparison | None:
+def compare(datasets: Any, oset: OutcomeSet, model: str, registry: Any) -> MatchedComparison | None:
     """Match the model's participants to the comparison population (``None`` without one)."""
     comp = getattr(datasets, "comparison", None)
     if comp is None:
@@ -92,11 +94,11 @@ def compare(datasets: Any, oset: OutcomeSet, model: str, registry: Any) -> Compa
     )
     states = outcomes.compute_outcomes(frame, pool_spells, oset.defs, oset.end_date)
     states.index = pd.Index(states["person_id"].astype(str))
-    return Comparison(treated, pool, result, states, list(result.notes))
+    return MatchedComparison(treated, pool, result, states, list(result.notes))
 
 
 def balance_table(
-    cmp: Comparison | None, groups: Sequence[Group], *, source: str, stamp: str | None = None
+    cmp: MatchedComparison | None, groups: Sequence[Group], *, source: str, stamp: str | None = None
 ) -> tables.Table:
     """Standardised mean differences of the covariates before and after matching."""
     who = ", ".join(w for _, w in groups)
@@ -135,7 +137,7 @@ def balance_table(
     )
 
 
-def _safe_notes(cmp: Comparison) -> list[str]:
+def _safe_notes(cmp: MatchedComparison) -> list[str]:
     """The matching's remarks without participant counts or attributes (a note such as «6
     av 66 fikk ingen kontroll» would publish an unprotected count)."""
     out = []
@@ -169,7 +171,7 @@ def _none(title: str, source: str) -> tables.Table:
 def outcome_table(
     plan: Any,
     oset: OutcomeSet,
-    cmp: Comparison | None,
+    cmp: MatchedComparison | None,
     groups: Sequence[Group],
     *,
     stamp: str | None = None,

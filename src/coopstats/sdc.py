@@ -594,13 +594,7 @@ def _margins_known(
     each family protected on its own (with the common items) is protected together with the
     others, and the whole-system pass can be skipped.
     """
-    every: set[Key] = set()
-    for it in system.items:
-        every.update(it.cells())
-    closure = set(every)
-    for parent, children in _relations(system.codes, every):
-        closure.add(parent)
-        closure.update(children)
+    _, closure = _item_closure(system)
     cells = {k for k in closure if {v for v, _ in k} <= shared}
     for it in common:
         cells.update(it.cells())
@@ -611,8 +605,8 @@ def _margins_known(
     return all(prog.extreme(k, "max") == prog.extreme(k, "min") for k in cells)
 
 
-def _protect(system: System, min_count: int, max_rounds: int, start: set[Key]) -> set[Key]:
-    published = system.published_cells()
+def _item_closure(system: System) -> tuple[list[tuple[Key, list[Key]]], set[Key]]:
+    """The additive relations of the cells the items use, and every cell on them."""
     cells: set[Key] = set()
     for it in system.items:
         cells.update(it.cells())
@@ -621,6 +615,12 @@ def _protect(system: System, min_count: int, max_rounds: int, start: set[Key]) -
     for parent, children in relations:
         closure.add(parent)
         closure.update(children)
+    return relations, closure
+
+
+def _protect(system: System, min_count: int, max_rounds: int, start: set[Key]) -> set[Key]:
+    published = system.published_cells()
+    relations, closure = _item_closure(system)
     values = system.values
     # cells that can fail: the true value is feasible, so an unpublished cell of 0 or of at
     # least min_count is never provably small, and only hidden cells can be pinned

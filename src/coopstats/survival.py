@@ -47,6 +47,7 @@ __all__ = [
     "group_competing",
     "group_event",
     "incidence_curve",
+    "is_small",
     "months_text",
     "prefix",
     "survival_curve",
@@ -118,7 +119,8 @@ def group_competing(days: pd.Series, cause: pd.Series, cuts: Sequence[int]) -> p
     return out
 
 
-def _small(x: int, min_count: int) -> bool:
+def is_small(x: int, min_count: int) -> bool:
+    """A count a reader may not see: between 1 and ``min_count - 1``."""
     return 0 < x < min_count
 
 
@@ -129,14 +131,14 @@ def prefix(counts: Mapping[str, int], n: int, k: int, causes: Sequence[str] | No
     1 and ``min_count - 1`` (later intervals stay unpublished; their sum is the risk set)."""
     not_at_risk = int(counts.get(NOT_AT_RISK, 0))
     rest = n - not_at_risk
-    if _small(not_at_risk, min_count) or _small(rest, min_count):
+    if is_small(not_at_risk, min_count) or is_small(rest, min_count):
         return 0
     for i in range(k):
         codes = [f"h{i}"] if causes is None else [f"h{i}:{c}" for c in causes]
         events = [int(counts.get(c, 0)) for c in codes]
         censored = int(counts.get(f"s{i}", 0))
         left = rest - sum(events) - censored
-        if any(_small(x, min_count) for x in [*events, censored, left]):
+        if any(is_small(x, min_count) for x in [*events, censored, left]):
             return i
         rest = left
     return k
@@ -175,7 +177,7 @@ def choose_cuts(
     for c, g in zip(counts, groups, strict=True):
         na = get(c, NOT_AT_RISK)
         left = int(np.asarray(g, dtype=bool).sum()) - na
-        if _small(na, min_count) or _small(left, min_count):
+        if is_small(na, min_count) or is_small(left, min_count):
             return []
         rest.append(left)
     cuts: list[int] = []
@@ -191,7 +193,7 @@ def choose_cuts(
                 ]
                 cen = sum(get(c, f"s{q}") for q in quarters)
                 left = r - sum(ev) - cen
-                if any(_small(x, min_count) for x in [*ev, cen, left]):
+                if any(is_small(x, min_count) for x in [*ev, cen, left]):
                     ok = False
                     break
                 lefts.append(left)
