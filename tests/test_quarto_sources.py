@@ -560,7 +560,7 @@ def test_word_reports_carry_every_table_and_figure_with_its_caption(quarto_proje
         assert not missing, (doc.name, missing)
         checked += len(wanted)
         # every data table of the HTML is a real table in Word (Quarto nests it in the
-        # caption's layout table)
+        # caption's layout table; the post-render step unwraps that, test below)
         n_html = len(re.findall(r'<table[^>]*class="[^"]*coopstats-table', page))
 
         def count(tables) -> int:
@@ -628,3 +628,207 @@ def test_word_reports_use_built_in_heading_styles_without_skipped_levels(quarto_
         sections = len(re.findall(r'<section id="[^"]+" class="level\d', main))
         assert len(levels) >= sections > 0, (doc.name, len(levels), sections)
         assert not problems, (doc.name, problems)
+
+
+#: Slack for rounding, in twips (1/20 pt) and EMU, when comparing widths with the text width.
+_TWIPS_SLACK = 5
+
+
+def _xml_name(el) -> str:
+    from lxml import etree
+
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def _word_neighbour(block, step: str):
+    """The block before (``step="getprevious"``) or after a table, skipping bookmarks."""
+    node = getattr(block, step)()
+    while node is not None and _xml_name(node) in {"bookmarkStart", "bookmarkEnd"}:
+        node = getattr(node, step)()
+    return node
+
+
+def _caption_seq(p) -> tuple[str, str] | None:
+    """(SEQ label, number as shown) of a Word caption paragraph, else None."""
+    from coopstats import word
+
+    if p is None or _xml_name(p) != "p" or word.paragraph_style(p) != word.CAPTION_STYLE:
+        return None
+    found = word.caption_label(p)
+    fields = word.seq_fields(p)
+    if found is None or len(fields) != 1 or fields[0][0].split()[1] != found[0]:
+        return None
+    if fields[0][1] != found[1].rpartition(".")[2]:
+        return None  # the cached result is not the number Quarto wrote
+    return found
+
+
+@pytest.mark.quarto
+def test_word_reports_are_working_documents(quarto_project):
+    """python-docx and lxml: the post-render step (styles/word_postrender.py, coopstats.word)
+    made each Word report a working document. No table is nested (Quarto's layout tables and
+    callout tables are gone); every table stands under a caption in Word's «Caption» style
+    whose number is a ``SEQ Tabell`` field (a figure whose content is a table: over a ``SEQ
+    Figur`` caption); every figure caption has ``SEQ Figur``; the captions are the HTML's;
+    every table's first row repeats on each page; tables and images fit the text width of
+    their section; every section, landscape ones too, has the reference document's page (A4,
+    2.5 cm margins, page numbers), and its styles are there («Oppdragsgiver»)."""
+    docx = pytest.importorskip("docx")
+    from docx.shared import Cm, Mm
+
+    from coopstats import word
+
+    site = quarto_project[0] / "_site" / "reports"
+    for doc in REPORTS:
+        name = doc.name
+        document = docx.Document(str(site / doc.with_suffix(".docx").name))
+        body = document.element.body
+        assert word.nested_tables(body) == [], name
+        for section in document.sections:  # landscape sections for wide tables too
+            assert abs(min(section.page_width, section.page_height) - Mm(210)) < Mm(1), name
+            assert abs(section.left_margin - Cm(2.5)) < Mm(1), name
+            assert not section.footer.is_linked_to_previous, name  # its own page numbers
+        widths = word.block_text_widths(body)
+        assert "Oppdragsgiver" in [s.name for s in document.styles], name
+        assert document.styles["Caption"].style_id == word.CAPTION_STYLE
+
+        captions = [p for p in body.iter(word.w("p")) if word.caption_label(p)]
+        numbered = [_caption_seq(p) for p in captions]
+        assert None not in numbered, (name, [word.paragraph_text(p) for p in captions])
+        page = (site / doc.with_suffix(".html").name).read_text(encoding="utf-8")
+        shown = sorted({f"{label} {number}" for label, number in numbered})
+        assert shown == _html_captions(page), name
+
+        tables = [b for b in body if _xml_name(b) == "tbl"]
+        assert tables, name
+        problems = []
+        for i, tbl in enumerate(tables, 1):
+            text_width = widths[tbl]
+            above = _caption_seq(_word_neighbour(tbl, "getprevious"))
+            below = _caption_seq(_word_neighbour(tbl, "getnext"))
+            if not (above and above[0] == "Tabell") and not (below and below[0] == "Figur"):
+                problems.append(f"table {i}: no «Tabell» caption above (nor «Figur» below)")
+            if not word.is_header_row(tbl.find("w:tr", word.NS)):
+                problems.append(f"table {i}: first row does not repeat")
+            if sum(word.grid_widths(tbl)) > text_width + _TWIPS_SLACK:
+                problems.append(f"table {i}: {sum(word.grid_widths(tbl))} > {text_width}")
+            width = tbl.find("w:tblPr/w:tblW", word.NS)
+            if width is None or (width.get(word.w("type")), width.get(word.w("w"))) != (
+                "pct",
+                "5000",
+            ):
+                problems.append(f"table {i}: not as wide as the text block")
+        for block, text_width in widths.items():
+            for extent in block.iter(f"{{{word.WP_NS}}}extent"):
+                if int(extent.get("cx")) > (text_width + _TWIPS_SLACK) * word.EMU_PER_TWIP:
+                    problems.append(f"image {extent.get('cx')} EMU wider than the text")
+        assert not problems, (name, problems)
+        assert {label for label, _ in numbered} == {"Tabell", "Figur"}, name
+
+
+def _wide_tables(page: str) -> int:
+    """Tables of a rendered HTML report too wide for a portrait page (coopstats.tables)."""
+    return len(re.findall(r'<table[^>]*class="[^"]*coopstats-wide', page))
+
+
+@pytest.mark.quarto
+def test_word_reports_keep_table_notes_and_turn_pages_for_wide_tables(quarto_project):
+    """styles/tabeller.lua: the notes under every table (population, source, «..» explained)
+    are in Word too, in the «Tabellnote» style, as many as in the HTML; a table too wide for a
+    portrait page stands in a landscape section of its own."""
+    docx = pytest.importorskip("docx")
+    from docx.enum.section import WD_ORIENT
+
+    site = quarto_project[0] / "_site" / "reports"
+    turned_somewhere = False
+    for doc in REPORTS:
+        page = (site / doc.with_suffix(".html").name).read_text(encoding="utf-8")
+        document = docx.Document(str(site / doc.with_suffix(".docx").name))
+        notes = [p for p in document.paragraphs if p.style.name == "Tabellnote"]
+        n_html = len(re.findall(r'<p class="coopstats-table-notes">', page))
+        assert len(notes) == n_html > 0, (doc.name, len(notes), n_html)
+        assert any(p.text.startswith("Kilde:") or "Kilde:" in p.text for p in notes), doc.name
+        landscape = [s for s in document.sections if s.orientation == WD_ORIENT.LANDSCAPE]
+        assert len(landscape) == _wide_tables(page), doc.name
+        turned_somewhere |= bool(landscape)
+    assert turned_somewhere  # the demo's learning chapter has wide matrices
+
+
+@pytest.fixture(scope="module")
+def quarto_pdf(quarto_project):
+    """The three reports rendered to PDF in the rendered project copy, with the LaTeX logs
+    kept (skips without TeX; CI installs Debian's TeX packages, docs/publishing.md)."""
+    from pdf_support import tex_available
+
+    if not tex_available():
+        pytest.skip("no TeX (lualatex) for Quarto's PDF")
+    project, _ = quarto_project
+    quarto = shutil.which("quarto")
+    env = {**__import__("os").environ, "QUARTO_PYTHON": sys.executable}
+    logs = {}
+    for doc in REPORTS:
+        done = subprocess.run(
+            [quarto, "render", f"reports/{doc.name}", "--profile", "pdf", "--to", "pdf",
+             "-M", "latex-clean:false"],
+            cwd=project, capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        log = project / "reports" / doc.with_suffix(".log").name
+        logs[doc.name] = log.read_text(encoding="utf-8", errors="replace")
+    return project, logs
+
+
+@pytest.mark.quarto
+def test_pdf_reports_have_no_overfull_lines_and_nothing_leaves_the_text_block(quarto_pdf):
+    """The LaTeX log has no overfull box more than 3 pt too wide or high, and on every page
+    (turned pages as they are read) every word, rule and image lies inside the text block: no
+    table or figure runs off the page or into its foot."""
+    from pdf_support import outside_text_block, overfull_boxes
+
+    project, logs = quarto_pdf
+    problems = {}
+    for doc in REPORTS:
+        found = overfull_boxes(logs[doc.name])
+        found += outside_text_block(project / "_site" / "reports" / doc.with_suffix(".pdf").name)
+        if found:
+            problems[doc.name] = found[:10]
+    assert not problems, problems
+
+
+_MONTHS = "januar februar mars april mai juni juli august september oktober november desember"
+_NORWEGIAN_DATE = r"\b\d{1,2}\. (" + "|".join(_MONTHS.split()) + r") \d{4}\b"
+
+
+@pytest.mark.quarto
+def test_pdf_reports_are_publications(quarto_pdf, registry):
+    """A title page with the report's title, subtitle, authors, date («2. desember 2026») and
+    commissioning body; the table of contents next; page numbers; Norwegian (catalog /Lang nb,
+    bokmål hyphenation patterns loaded); the references; the same table and figure numbers as
+    the HTML; and wide tables on landscape pages."""
+    from pdf_support import pdf_language, pdf_text, turned_pages
+
+    project, logs = quarto_pdf
+    site = project / "_site" / "reports"
+    body = yaml.safe_load((ROOT / "reports" / "_metadata.yml").read_text(encoding="utf-8"))
+    for doc in REPORTS:
+        pdf = site / doc.with_suffix(".pdf").name
+        front = yaml.safe_load(doc.read_text(encoding="utf-8").split("---")[1])
+        pages = pdf_text(pdf)
+        title = re.sub(r"\s+", " ", pages[0])
+        for wanted in (front["title"], front["subtitle"], front["author"]):
+            assert wanted in title, (doc.name, wanted)
+        assert f"På oppdrag for {body['oppdragsgiver']}" in title, doc.name
+        assert re.search(_NORWEGIAN_DATE, title), doc.name
+        assert "Innholdsfortegnelse" in pages[1], doc.name
+        # page numbers at the foot of the text pages: the last line of each is the number
+        numbers = [p.strip().splitlines()[-1].strip() for p in pages[2:] if p.strip()]
+        assert sum(n.isdigit() for n in numbers) >= len(numbers) - 1, (doc.name, numbers)
+        assert pdf_language(pdf) == "nb", doc.name
+        assert "Norwegian Bokmal hyphenation patterns" in logs[doc.name], doc.name
+        text = re.sub(r"\s+", " ", " ".join(pages))
+        if "[@" in qs.document_text(doc):  # a report that cites has its references
+            assert "Referanser" in text and "ideas2evidence" in text, doc.name
+        html = (site / doc.with_suffix(".html").name).read_text(encoding="utf-8")
+        shown = sorted(set(re.findall(r"((?:Tabell|Figur) \d+(?:\.\d+)*):", text)))
+        assert shown == _html_captions(html), doc.name
+        assert turned_pages(pdf) >= _wide_tables(html), doc.name

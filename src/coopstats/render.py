@@ -39,7 +39,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from coopstats import publish
+from coopstats import publish, word
 from coopstats.assemble import assemble
 
 QUARTO_MISSING = (
@@ -453,8 +453,8 @@ PDF_PROFILE = "pdf"
 PDF_INPUT = "reports"
 TEX_MISSING = (
     "Fant ingen TeX-installasjon, som PDF krever: kjør `quarto install tinytex` én gang, eller "
-    "installer TeX Live (Debian: texlive-luatex texlive-latex-extra texlive-fonts-extra "
-    "texlive-lang-european), og kjør så `coopstats render --pdf` på nytt."
+    "installer TeX Live (Debian: texlive-luatex texlive-latex-recommended texlive-latex-extra "
+    "lmodern texlive-lang-european), og kjør så `coopstats render --pdf` på nytt."
 )
 
 
@@ -495,6 +495,10 @@ _PROJECT_GLOBS = (
     "references.bib",
     "styles/*",
     "_extensions/**/*",
+    # the Word reference document (_quarto.yml: format: docx: reference-doc)
+    "reports/coopstats-reference.docx",
+    # metadata Quarto merges into every report: commissioning body, date format, filters
+    "reports/_metadata.yml",
 )
 
 
@@ -529,15 +533,18 @@ def input_fingerprints(root: Path, quarto: str) -> tuple[str, dict[str, str]]:
     """(Project fingerprint, page -> fingerprint) of what a Quarto render reads.
 
     The project part covers the Quarto executable and its version, the project files and the
-    list of pages (a page added or removed changes menus and search), and the generated menus
-    (``_generert/*.yml``). A page's part covers its own text with every file it includes
-    (``{{< include >}}``: generated report parts, researchers' texts) and every embedded
-    notebook (``{{< embed >}}``) the expanded text names.
+    list of pages (a page added or removed changes menus and search), the generated menus
+    (``_generert/*.yml``), the Word reference document and the Word post-processing
+    (:mod:`coopstats.word`, run by Quarto's post-render step). A page's part covers its own
+    text with every file it includes (``{{< include >}}``: generated report parts, researchers'
+    texts) and every embedded notebook (``{{< embed >}}``) the expanded text names.
     """
     from coopstats.quarto_sources import embeds, expand_includes
 
     pages = render_inputs(root)
     project = [quarto.encode(), _quarto_version(quarto, root).encode()]
+    # the post-render step (styles/word_postrender.py) runs this module on the Word files
+    project.append(Path(word.__file__).read_bytes())
     for pattern in _PROJECT_GLOBS:
         for path in sorted(root.glob(pattern)):
             if path.is_file():

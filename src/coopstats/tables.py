@@ -10,6 +10,7 @@ representation; :meth:`Table.to_markdown` gives a pipe table for plain-text outp
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -64,6 +65,92 @@ _NUMERIC_CELL = re.compile(r"^(ca\. )?[-+]?[\d\s\u00a0\u202f,.]*\d[\d\s\u00a0\u2
 _SYMBOLS = {HIDDEN, NOT_AVAILABLE, NIL, NOT_APPLICABLE}
 #: Empty cells and dashes for "nothing here": they fit any column but make none numeric.
 _PLACEHOLDERS = {"", "–", "—"}
+
+
+#: Where a cell's text may wrap: ordinary spaces and line breaks (not no-break spaces), and
+#: after a hyphen between letters («Resultatkjede-|nivå»).
+_BREAKS = re.compile(r"[ \t\n]+|(?<=[^\W\d_]-)(?=[^\W\d_])")
+#: A word this long or longer is hyphenated (Norwegian patterns in PDF, Word's automatic
+#: hyphenation), so it needs room for a part of it only; numbers, dates and codes never are.
+HYPHENATED_CHARS = 10.0
+_PUNCTUATION = ".,:;()«»\"'"
+
+
+def _words(text: str) -> list[str]:
+    """The pieces of ``text`` a line cannot be broken inside."""
+    return [w for w in _BREAKS.split(text) if w]
+
+
+def _word_width(word: str) -> float:
+    """Room a word needs on a line, in average characters: a long word of letters only can
+    be hyphenated and needs :data:`HYPHENATED_CHARS` (TeX does not hyphenate a part of a
+    compound written with a hyphen, so such parts need their whole width)."""
+    width = _text_width(word)
+    if word.strip(_PUNCTUATION).isalpha() and width > HYPHENATED_CHARS:
+        return HYPHENATED_CHARS
+    return width
+
+
+#: The PDF's text block (A4, 2.5 cm margins) in points, the table font's average character
+#: width (Latin Modern at 9 pt, digits 4.5 pt) and the padding of a column (2 × \tabcolsep);
+#: Word's table text (10 pt, 0.19 cm cell margins on a text block of the same width) holds
+#: about as much.
+TEXT_WIDTH_PT = 453.0
+#: The text block of a landscape A4 page with the same margins.
+LANDSCAPE_WIDTH_PT = 700.0
+CHAR_PT = 4.6
+COLUMN_PADDING_PT = 12.0
+
+
+#: Glyph widths in average characters (:data:`CHAR_PT`): capitals and wide signs take more
+#: room than lower-case letters, points and narrow letters less.
+_WIDE_GLYPHS = frozenset("%@mwMW—")
+_NARROW_GLYPHS = frozenset(".,:;'!|()[]ilIjf\u00a0\u202f ")
+
+
+def _text_width(text: str) -> float:
+    """Width of ``text`` in average characters of the table font."""
+    width = 0.0
+    for ch in text:
+        if ch in _WIDE_GLYPHS:
+            width += 1.6
+        elif ch in _NARROW_GLYPHS:
+            width += 0.6
+        elif ch.isupper():
+            width += 1.4
+        else:
+            width += 1.0
+    return width
+
+
+def line_capacity(columns: int, width: float = TEXT_WIDTH_PT) -> float:
+    """Characters of table text a line ``width`` points wide holds, once each column's
+    padding is off."""
+    return max(width - COLUMN_PADDING_PT * columns, CHAR_PT * columns) / CHAR_PT
+
+
+#: Column widths are given in tenths of a percent: whole percents cannot always give every
+#: column of a wide table the room its longest word needs.
+_STEPS = 1000
+
+
+def _percents(weights: list[float], floors: list[float]) -> list[float]:
+    """Round weights to percents with one decimal summing to 100, none below its floor (a
+    share of the line) where the floors leave room: tenths are added where rounding took
+    most, and taken back where a column has most above its floor."""
+    total = sum(weights)
+    exact = [_STEPS * w / total for w in weights]
+    least = [max(1, math.ceil(_STEPS * f - 1e-9)) for f in floors]
+    if sum(least) > _STEPS:  # the words cannot all fit: no floors, the widest gives way
+        least = [1] * len(weights)
+    steps = [max(lo, math.floor(x)) for lo, x in zip(least, exact, strict=True)]
+    while sum(steps) < _STEPS:
+        j = max(range(len(steps)), key=lambda i: (exact[i] - steps[i], exact[i]))
+        steps[j] += 1
+    while sum(steps) > _STEPS:
+        j = max(range(len(steps)), key=lambda i: (steps[i] - least[i], steps[i]))
+        steps[j] -= 1
+    return [n * 100 / _STEPS for n in steps]
 
 
 #: Alignment attributes of a cell: text columns left, numeric columns right.
@@ -155,24 +242,55 @@ class Table:
             flags[k] = False
         return flags
 
-    def column_widths(self) -> list[int]:
-        """Whole-percent column widths (summing to 100) from the text each column holds.
-
-        A column gets room for its longest word (it cannot wrap inside one) and for up to 30
-        characters of its longest cell; numbers and short codes get at least 4 characters.
-        """
+    def _word_room(self) -> tuple[list[float], list[float]]:
+        """Per column: characters it needs (its longest unbreakable word, by
+        :func:`_text_width`, plus one) and characters it would like (up to 30 of its longest
+        cell)."""
         header = self._header()
         rows = [list(map(str, r)) for r in self._rows()]
-        weights = []
+        need, want = [], []
         for j, h in enumerate(header):
             cells = [r[j] for r in rows]
             longest = max((len(c) for c in cells), default=0)
-            word = max((len(w) for t in [str(h), *cells] for w in t.split()), default=1)
-            weights.append(max(word, min(longest, 30), 4))
-        total = sum(weights)
-        widths = [max(1, round(100 * w / total)) for w in weights]
-        widths[widths.index(max(widths))] += 100 - sum(widths)
-        return widths
+            word = max((_word_width(w) for t in [str(h), *cells] for w in _words(t)), default=1)
+            need.append(max(word, 3.0) + 1)
+            want.append(max(need[-1], min(longest, 30), 4))
+        return need, want
+
+    def is_wide(self) -> bool:
+        """Whether the table's words do not fit across a portrait page.
+
+        Such a table is set on a landscape page in PDF and Word (class ``coopstats-wide``,
+        ``styles/landscape.lua``) and its column widths are measured against that page.
+        """
+        need, _ = self._word_room()
+        return sum(need) > line_capacity(len(need))
+
+    def column_widths(self) -> list[float]:
+        """Column widths in percent (one decimal, summing to 100) from the text each column
+        holds.
+
+        A column cannot wrap inside a word or a number with its unit («54–86 %» is joined by
+        no-break spaces), so each column first gets room for its longest such unit, measured
+        against what a line of the page holds (:func:`line_capacity`, landscape for a wide
+        table); the room left is shared in proportion to how much more each column would like
+        (up to 30 characters of its longest cell), so long text wraps and short columns never
+        overflow. A table whose words do not fit even a landscape line gets widths in
+        proportion to its words.
+        """
+        need, want = self._word_room()
+        width = LANDSCAPE_WIDTH_PT if self.is_wide() else TEXT_WIDTH_PT
+        capacity = line_capacity(len(need), width)
+        if sum(want) <= capacity:
+            weights = [float(w) for w in want]
+        elif sum(need) >= capacity:
+            weights = [float(n) for n in need]
+        else:
+            extra = capacity - sum(need)
+            more = sum(w - n for w, n in zip(want, need, strict=True))
+            weights = [n + extra * (w - n) / more for w, n in zip(want, need, strict=True)]
+        room = max(capacity, float(sum(need)))
+        return _percents(weights, floors=[n / room for n in need])
 
     def _repr_html_(self) -> str:
         """The table in a keyboard-focusable scroll region, without a visible caption.
@@ -201,13 +319,14 @@ class Table:
         out = [
             f'<div class="coopstats-table-wrap" tabindex="0" role="region" aria-label="{title}"'
             f' style="overflow-x: auto; max-width: 100%"{audit}>',
-            f'<table class="coopstats-table" aria-label="{title}">',
+            f'<table class="coopstats-table{" coopstats-wide" if self.is_wide() else ""}"'
+            f' aria-label="{title}">',
         ]
         if self.show_caption:
             out.append(f"<caption>{title}</caption>")
         # relative column widths: Pandoc wraps text in them, so a wide table fits the page
         # in PDF and Word instead of running off its edge
-        cols = "".join(f'<col style="width: {w}%">' for w in self.column_widths())
+        cols = "".join(f'<col style="width: {w:g}%">' for w in self.column_widths())
         out.append(f"<colgroup>{cols}</colgroup>")
         head = "".join(
             f'<th scope="col"{align(num)}>{esc(h)}</th>'
