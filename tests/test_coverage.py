@@ -170,6 +170,37 @@ def test_duplicate_slice_is_reported_on_the_later_row(demo_copy):
     assert "overlapp" in problems[0].expected
 
 
+def test_a_slice_touching_another_by_one_day_overlaps(demo_copy):
+    """Covered periods include both days: a row of the same slice that starts on the day an
+    earlier row ends, or ends on the day it starts, overlaps it; one day apart is fine."""
+    edit_manifest(
+        demo_copy,
+        add=[
+            # the demo's kvalifiseringsstønad row ends 2022-12-31; line 13 starts that day
+            manifest_row("ytelse", "kvalifiseringsstonad", start="2022-12-31"),
+            # the demo's sosialhjelp row ends 2022-12-31; line 14 starts the day after: fine
+            manifest_row("ytelse", "sosialhjelp", start="2023-01-01"),
+            # line 16 is one day, the last day of line 15
+            manifest_row("arbeid", unit="nav-oslo", end="2019-06-30"),
+            manifest_row("arbeid", unit="nav-oslo", start="2019-06-30", end="2019-06-30"),
+            # one day, then the next day: fine
+            manifest_row("arbeid", unit="nav-vestland", start="2019-06-30", end="2019-06-30"),
+            manifest_row("arbeid", unit="nav-vestland", start="2019-07-01"),
+            # line 20 ends on the day line 19 starts
+            manifest_row("arbeid", unit="nav-ost-viken", start="2020-01-01"),
+            manifest_row("arbeid", unit="nav-ost-viken", start="2019-01-01", end="2020-01-01"),
+            # ends the day before the later-listed row starts: fine
+            manifest_row("arbeid", unit="nav-innlandet", start="2020-01-01"),
+            manifest_row("arbeid", unit="nav-innlandet", start="2019-01-01", end="2019-12-31"),
+        ],
+    )
+    assert where(validate_directory(demo_copy)) == {
+        ("coverage.csv", 13, "covered_from"),
+        ("coverage.csv", 16, "covered_from"),
+        ("coverage.csv", 20, "covered_from"),
+    }
+
+
 def test_manifest_is_optional_and_its_absence_is_a_warning(demo_copy, capsys):
     (demo_copy / "coverage.csv").unlink()
     assert validate_directory(demo_copy) == []

@@ -118,3 +118,33 @@ def test_repeated_loads_reuse_validation_but_never_share_frames(tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace(",K,", ",Q,", 1), encoding="utf-8")
     with pytest.raises(data.DataValidationError, match="gender"):
         data.load_datasets(tmp_path / "d")
+
+
+@pytest.mark.parametrize("written", ["20240315", "15.03.2024", "2024-3-15"])  # after intake
+def test_a_date_not_written_yyyy_mm_dd_is_refused_not_loaded_as_missing(tmp_path, written):
+    """An exit date in another form must stop the load: read as missing, the person would
+    silently count as still in the trial."""
+    target = tmp_path / "delivery"
+    target.mkdir()
+    for name in COLUMNS:  # the contract files (the optional comparison files are not needed)
+        shutil.copyfile(DEMO / f"{name}.csv", target / f"{name}.csv")
+    line = next(i for i, r in enumerate(raw_rows(target / "participants.csv"), 2) if r["exit_date"])
+    set_cell(target / "participants.csv", line, "exit_date", written)
+    with pytest.raises(DataValidationError) as info:
+        load_datasets(target)
+    spots = {(p.file, p.row, p.column, p.value) for p in info.value.problems}
+    assert spots == {("participants.csv", line, "exit_date", written)}
+    assert (
+        f"participants.csv, rad {line}, kolonne exit_date: verdi '{written}' – forventet dato på "
+        "formen ÅÅÅÅ-MM-DD"
+    ) in str(info.value)
+
+
+def test_iso_dates_are_read_as_dates(tmp_path):
+    path = tmp_path / "participants.csv"
+    shutil.copyfile(DEMO / "participants.csv", path)
+    set_cell(path, 2, "exit_date", "2024-02-29")
+    set_cell(path, 3, "exit_date", "2023-08-21")
+    frame = read_table(path, "participants")
+    assert frame.loc[0, "exit_date"] == pd.Timestamp(2024, 2, 29)
+    assert frame.loc[1, "exit_date"] == pd.Timestamp(2023, 8, 21)

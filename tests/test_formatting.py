@@ -1,6 +1,8 @@
 """Norwegian number formatting (Babel nb_NO), half-up rounding and SSB symbols."""
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -52,9 +54,41 @@ def test_round_half_up_no_negative_zero_and_rejects_bad_input():
         round_half_up(float("inf"))
 
 
-def test_round_half_up_differs_from_builtin_round():
-    assert round(2.5) == 2  # Python rounds half to even ...
-    assert round_half_up(2.5) == 3  # ... the reports round half up
+@pytest.mark.parametrize(
+    ("x", "decimals", "expected"),
+    [
+        # every half goes up (away from zero), whether the digit before it is even or odd;
+        # rounding half to even would give 0, 2, 2, 4, 0.12, 0.12, -2 and 0.04
+        (0.5, 0, "1"),
+        (1.5, 0, "2"),
+        (2.5, 0, "3"),
+        (4.5, 0, "5"),
+        (0.125, 2, "0.13"),
+        (0.115, 2, "0.12"),
+        (-2.5, 0, "-3"),
+        (0.045, 2, "0.05"),
+        # the written decimal is rounded, not the binary float just below it
+        (2.675, 2, "2.68"),
+        (28.499999999999996, 0, "28"),  # a float just below a half stays below
+    ],
+)
+def test_round_half_up_on_half_way_cases(x, decimals, expected):
+    assert round_half_up(x, decimals) == Decimal(expected)
+    assert fmt_number(x, decimals) == expected.replace(".", ",")
+
+
+@settings(max_examples=300, deadline=None)
+@given(units=st.integers(-(10**12), 10**12), decimals=st.integers(0, 3))
+def test_round_half_up_matches_exact_arithmetic(units, decimals):
+    """``x`` with one digit more than kept (so every half way case is drawn): the result is
+    ``floor(|x| * 10**decimals + 1/2)``, with the sign of ``x``, computed in fractions."""
+    exact = Fraction(units, 10 ** (decimals + 1))
+    scaled = abs(exact) * 10**decimals
+    rounded = math.floor(scaled + Fraction(1, 2)) * (1 if exact >= 0 else -1)
+    expected = Decimal(rounded).scaleb(-decimals)
+    as_decimal = Decimal(units).scaleb(-(decimals + 1))
+    assert round_half_up(as_decimal, decimals) == expected
+    assert round_half_up(float(as_decimal), decimals) == expected
 
 
 @pytest.mark.parametrize(
@@ -112,6 +146,40 @@ def test_fmt_interval():
     assert fmt_interval(0.125, 0.5, decimals=1) == f"12,5–50,0{NBSP}%"
     assert fmt_interval(4, 60, percent=False) == "4–60"
     assert fmt_interval(1000, 2500, percent=False) == f"1{NBSP}000–2{NBSP}500"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "decimals", "percent", "expected"),
+    [
+        # both ends are rounded half up from the written decimal, like a point estimate
+        (0.125, 0.135, 0, True, f"13–14{NBSP}%"),  # 12.5 -> 13 (half even: 12)
+        (0.1249, 0.5, 0, True, f"12–50{NBSP}%"),  # just below the half
+        (0.12496, 0.5, 0, True, f"12–50{NBSP}%"),  # rounded once: 12.496 -> 12, not 12.50 -> 13
+        (0.285, 0.5, 0, True, f"29–50{NBSP}%"),  # 0.285 * 100 == 28.499999999999996
+        (0.145, 0.155, 0, True, f"15–16{NBSP}%"),  # 0.145 * 100 == 14.499999999999998
+        (0.12345, 0.12355, 1, True, f"12,3–12,4{NBSP}%"),
+        (0.00125, 0.00135, 2, True, f"0,13–0,14{NBSP}%"),  # half even: 0,12–0,14
+        (0.0125, 0.0135, 2, True, f"1,25–1,35{NBSP}%"),
+        (2.5, 3.5, 0, False, "3–4"),  # half even would give 2–4
+        (1.005, 2.675, 2, False, "1,01–2,68"),  # binary floats just below the halves
+    ],
+)
+def test_fmt_interval_rounds_both_ends_like_the_point_estimate(
+    low, high, decimals, percent, expected
+):
+    assert fmt_interval(low, high, decimals=decimals, percent=percent) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 400), data=st.data())
+def test_interval_of_count_shares_rounds_both_ends_half_up(n, data):
+    """For count shares k/n each end is floor(100k/n + 1/2), the low end included."""
+    k_low = data.draw(st.integers(0, n), label="k_low")
+    k_high = data.draw(st.integers(k_low, n), label="k_high")
+    low_text, high_text = fmt_interval(k_low / n, k_high / n).removesuffix(f"{NBSP}%").split("–")
+    assert int(low_text) == (200 * k_low + n) // (2 * n)
+    assert int(high_text) == (200 * k_high + n) // (2 * n)
+    assert low_text == fmt_percent(k_low / n).removesuffix(f"{NBSP}%")
 
 
 @settings(max_examples=200, deadline=None)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import math
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from coopstats.data import COLUMNS, FILES, Datasets, read_table
 from coopstats.disclosure import DisclosureConfig
@@ -19,6 +20,7 @@ from coopstats.indicators import (
     VALUE_COLUMNS,
     IndicatorDef,
     IndicatorError,
+    SpellSpec,
     compute_indicators,
     indicator_table_frame,
     load_indicators,
@@ -97,13 +99,23 @@ def spell(sid: str, pid: str, kind: str, code: str, start: str, end: str = "") -
     }
 
 
-def activity(rid: str, trial: str, act: str, qualifier: str, count="", low="", high="") -> dict:
+def activity(
+    rid: str,
+    trial: str,
+    act: str,
+    qualifier: str,
+    count="",
+    low="",
+    high="",
+    start="2024-01-01",
+    end="2024-12-31",
+) -> dict:
     return {
         "record_id": rid,
         "unit_id": "x",
         "trial_id": trial,
-        "period_start": "2024-01-01",
-        "period_end": "2024-12-31",
+        "period_start": start,
+        "period_end": end,
         "activity": act,
         "count": count,
         "count_low": low,
@@ -534,3 +546,153 @@ def test_table_frame_hides_the_complement_of_a_hidden_part(defs, reg, tmp_path) 
     # 5 is not small by itself, but 6 − 5 would reveal the hidden 1.
     assert row(values, OSLO, "ind-deltakere-aktive")["value"] == 5
     assert by_id.loc["ind-deltakere-aktive", "Verdi"] == ":"
+
+
+# --------------------------------------------------------------------------- boundaries and totals
+
+NBSP = "\xa0"
+STATUS = ("ind-deltakere-inntatt", "ind-deltakere-aktive", "ind-frafall")
+
+
+@pytest.mark.parametrize(
+    ("end", "expected"),
+    [
+        (date(2023, 8, 20), [0, 0, 0]),  # the day before intake: nobody admitted yet
+        (date(2023, 8, 21), [3, 3, 0]),  # intake on the period's last day: admitted
+        (date(2023, 11, 14), [3, 3, 0]),  # the day before P2's exit
+        (date(2023, 11, 15), [3, 2, 1]),  # exit on the period's last day: exited, not active
+    ],
+)
+def test_status_on_the_last_day_of_the_period(defs, tiny, reg, end, expected) -> None:
+    period = (date(2023, 1, 1), end)
+    values = compute_indicators(defs, tiny, reg, unit="nav-oslo", period=period)
+    assert [row(values, OSLO, ind)["value"] for ind in STATUS] == expected
+
+
+def test_activity_rows_on_both_ends_of_the_period_are_summed(defs, reg, tmp_path) -> None:
+    """Rows inside the period, both ends included, are summed; a row reaching one day outside
+    is not. Each row counts a different power of two, so the sum tells which rows were used."""
+    rows = {
+        "same-period": ("2024-01-01", "2024-06-30", 1),
+        "ends-on-the-last-day": ("2024-04-01", "2024-06-30", 2),
+        "one-day-on-the-last-day": ("2024-06-30", "2024-06-30", 4),
+        "one-day-on-the-first-day": ("2024-01-01", "2024-01-01", 8),
+        "open-start-ends-on-the-last-day": ("", "2024-06-30", 16),
+        "starts-the-day-before": ("2023-12-31", "2024-03-31", 32),
+        "ends-the-day-after": ("2024-04-01", "2024-07-01", 64),
+        "one-day-after": ("2024-07-01", "2024-07-01", 128),
+        "one-day-before": ("2023-12-31", "2023-12-31", 256),
+    }
+    log = [
+        activity(name, INN, "invitasjon", "exact", count=str(n), start=s, end=e)
+        for name, (s, e, n) in rows.items()
+    ]
+    data = make_datasets(tmp_path, activity_log=log)
+    period = (date(2024, 1, 1), date(2024, 6, 30))
+    values = compute_indicators(defs, data, reg, model="moteplassen", period=period)
+    invited = row(values, INN, "ind-invitert")
+    assert (invited["kind"], invited["value"]) == ("exact", 1 + 2 + 4 + 8 + 16)
+    every = row(compute_indicators(defs, data, reg, model="moteplassen"), INN, "ind-invitert")
+    assert every["value"] == 511
+
+
+def test_a_spell_on_either_end_of_the_period_counts(defs, reg, tmp_path) -> None:
+    """A spell measure without a window of its own uses the period, both days included."""
+    helse = "helsearbeider"
+    data = make_datasets(
+        tmp_path,
+        participants=[person(f"P{i}") for i in range(1, 7)],
+        spells=[
+            spell("F1", "P1", "fagbrev", helse, "2027-06-30"),  # starts on the last day
+            spell("F2", "P2", "fagbrev", helse, "2027-07-01"),  # starts the day after
+            spell("F3", "P3", "fagbrev", helse, "2026-12-01", "2027-01-01"),  # ends on day one
+            spell("F4", "P4", "fagbrev", helse, "2026-12-01", "2026-12-31"),  # ends the day before
+            spell("F5", "P5", "fagbrev", helse, "2027-01-01", "2027-01-01"),  # one day, day one
+        ],
+    )
+    period = (date(2027, 1, 1), date(2027, 6, 30))
+    values = compute_indicators(defs, data, reg, unit="nav-oslo", period=period)
+    r = row(values, OSLO, "ind-fagbrev")
+    assert (r["kind"], r["numerator"], r["denominator"]) == ("exact", 3, 6)  # P1, P3, P5
+
+
+def test_a_one_day_spell_window_is_valid_and_a_reversed_one_is_not() -> None:
+    day = date(2023, 10, 1)
+    assert SpellSpec(dataset="spells", kind="ytelse", window=(day, day)).window == (day, day)
+    with pytest.raises(ValidationError, match="from on or before to"):
+        SpellSpec(dataset="spells", kind="ytelse", window=(day, day - timedelta(days=1)))
+
+
+def test_a_total_with_unreported_rows_is_not_shown_as_exact(defs, reg, tmp_path) -> None:
+    """A sum over rows of which some were not reported is a partial total: approximate (``ca.``),
+    never an exact figure; with every row reported the total is exact; with none, ``..``."""
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            activity("i1", INN, "invitasjon", "exact", count="100"),  # reported
+            activity("i2", INN, "invitasjon", "not_reported"),  # not reported: partial total
+            activity("m1", INN, "match", "exact", count="3"),  # every row reported
+            activity("m2", INN, "match", "exact", count="4"),
+            activity("o1", INN, "oppmote", "exact", count="30"),  # over the partial invitations
+            activity("v1", INN, "intervju", "not_reported"),  # nothing reported
+        ],
+    )
+    values = compute_indicators(defs, data, reg, model="moteplassen")
+    values = values[values["trial_id"] == INN].reset_index(drop=True)
+    got = {
+        ind: (row(values, INN, ind)["kind"], row(values, INN, ind)["value"])
+        for ind in ("ind-invitert", "ind-match", "ind-oppmoteandel")
+    }
+    assert got == {
+        "ind-invitert": ("approximate", 100),
+        "ind-match": ("exact", 7),
+        "ind-oppmoteandel": ("approximate", 0.3),
+    }
+    assert row(values, INN, "ind-intervju")["kind"] == "not_reported"
+    shown = indicator_table_frame(values, DisclosureConfig()).set_axis(values["indicator_id"])
+    assert shown.loc["ind-invitert", "Verdi"] == "ca. 100"
+    assert shown.loc["ind-match", "Verdi"] == "7"
+    assert shown.loc["ind-oppmoteandel", "Verdi"] == f"ca. 30{NBSP}%"
+    assert shown.loc["ind-intervju", "Verdi"] == ".."
+
+
+@pytest.mark.parametrize(
+    ("turnout", "invited", "low", "high", "shown"),
+    [
+        # range / range: the lowest share is low / high, the highest high / low
+        (("range", "", "10", "20"), ("range", "", "100", "400"), 10 / 400, 20 / 100, "3–20"),
+        (("range", "", "10", "20"), ("exact", "50", "", ""), 10 / 50, 20 / 50, "20–40"),
+        (("exact", "30", "", ""), ("range", "", "100", "400"), 30 / 400, 30 / 100, "8–30"),
+        (("approximate", "30", "", ""), ("range", "", "100", "400"), 30 / 400, 30 / 100, "8–30"),
+    ],
+    ids=["range-over-range", "range-over-exact", "exact-over-range", "approximate-over-range"],
+)
+def test_a_share_of_ranges_spans_the_widest_bounds(
+    defs, reg, tmp_path, turnout, invited, low, high, shown
+) -> None:
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            activity("o1", INN, "oppmote", turnout[0], *turnout[1:]),
+            activity("i1", INN, "invitasjon", invited[0], *invited[1:]),
+        ],
+    )
+    values = compute_indicators(defs, data, reg, model="moteplassen")
+    values = values[values["trial_id"] == INN].reset_index(drop=True)
+    share = row(values, INN, "ind-oppmoteandel")
+    assert share["kind"] == "range" and pd.isna(share["value"])
+    assert share["low"] == pytest.approx(low) and share["high"] == pytest.approx(high)
+    frame = indicator_table_frame(values, DisclosureConfig()).set_axis(values["indicator_id"])
+    assert frame.loc["ind-oppmoteandel", "Verdi"] == f"{shown}{NBSP}%"
+
+
+def test_a_denominator_that_may_be_zero_gives_no_share(defs, reg, tmp_path) -> None:
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            activity("o1", INN, "oppmote", "exact", count="30"),
+            activity("i1", INN, "invitasjon", "range", low="0", high="400"),
+        ],
+    )
+    share = row(compute_indicators(defs, data, reg, model="moteplassen"), INN, "ind-oppmoteandel")
+    assert share["kind"] == "not_reported"

@@ -8,12 +8,14 @@ import csv
 import dataclasses
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 from scipy.optimize import linprog
 
 from coopstats import participants as P
@@ -550,8 +552,6 @@ def test_spell_flags_overlap_boundaries():
             "end_date": pd.to_datetime(["2023-10-01", None, "2023-10-06", "2023-09-30"]),
         }
     )
-    from datetime import date
-
     people = pd.DataFrame(
         {"person_id": list("abcde"), "intake_date": pd.to_datetime(["2023-11-01"] * 5)}
     )
@@ -563,6 +563,89 @@ def test_spell_flags_overlap_boundaries():
     month = windows.Relative(from_months=-1, to_months=0)
     flags = P.spell_flags(spells, people, kind="ytelse", codes=["aap"], window=month)
     assert flags.to_dict() == {"a": True, "b": False, "c": False, "d": False, "e": False}
+
+
+DAY = timedelta(days=1)
+
+
+def test_a_one_day_calendar_window_is_valid_and_a_reversed_one_is_not():
+    day = date(2023, 10, 1)
+    assert P.Window(start=day, end=day, label="1. oktober 2023").spec() == (day, day)
+    with pytest.raises(ValidationError, match="end on or after start"):
+        P.Window(start=day, end=day - DAY, label="ingen dager")
+
+
+def test_the_table_windows_include_both_their_ends():
+    """The packaged windows: the relative ones end the day before intake, the calendar ones
+    include both days. A spell touching a window by one day counts, one day off does not."""
+    defs = P.load_table_defs()
+    expected = {  # intake 21 August 2023
+        "fem-ar-for-inntak": (date(2018, 8, 21), date(2023, 8, 20)),
+        "maneden-for-inntak": (date(2023, 7, 21), date(2023, 8, 20)),
+        "periode-2018-2023": (date(2018, 1, 1), date(2023, 12, 31)),
+        "oktober-2023": (date(2023, 10, 1), date(2023, 10, 31)),
+    }
+    assert set(defs.windows) == set(expected)
+    for wid, (first, last) in expected.items():
+        cases = {
+            "ends-on-first": (None, first, True),
+            "one-day-on-first": (first, first, True),
+            "starts-on-last": (last, None, True),
+            "one-day-on-last": (last, last, True),
+            "ends-day-before": (None, first - DAY, False),
+            "starts-day-after": (last + DAY, None, False),
+        }
+        people = pd.DataFrame(
+            {"person_id": list(cases), "intake_date": pd.to_datetime(["2023-08-21"] * len(cases))}
+        )
+        spells = pd.DataFrame(
+            {
+                "person_id": list(cases),
+                "kind": "ytelse",
+                "code": "aap",
+                "start_date": pd.to_datetime([s for s, _, _ in cases.values()]),
+                "end_date": pd.to_datetime([e for _, e, _ in cases.values()]),
+            }
+        )
+        flags = P.spell_flags(spells, people, kind="ytelse", window=defs.windows[wid].spec())
+        assert flags.to_dict() == {name: hit for name, (_, _, hit) in cases.items()}, wid
+
+
+BANDED = [v for v in P.load_table_defs().variables if v.kind == "bands"]
+
+
+@pytest.mark.parametrize("variable", BANDED, ids=[v.id for v in BANDED])
+def test_bands_include_both_their_ends(variable):
+    """Each band holds its ``low`` and ``high`` (inclusive); one year outside it falls in the
+    next band or in none."""
+    defs = P.load_table_defs()
+    source = next(v for v in defs.variables if v.id == variable.of)
+    values = sorted(
+        {
+            x
+            for b in variable.bands
+            for end in (b.low, b.high)
+            if end is not None
+            for x in (end - 1, end, end + 1)
+        }
+    )
+    frame = pd.DataFrame(
+        {
+            "person_id": [f"p{i}" for i in range(len(values))],
+            "intake_date": pd.to_datetime(["2023-08-15"] * len(values)),
+            "birth_year": pd.array([2023 - v for v in values], dtype="Int64"),
+            "immigration_year": pd.array([2023 - v for v in values], dtype="Int64"),
+        }
+    )
+    assert source.kind == "years_since" and source.column in frame
+
+    def band_of(value: int) -> str | None:
+        inside = [b.code for b in variable.bands if b.low <= value <= (b.high or value)]
+        assert len(inside) <= 1, (value, inside)
+        return inside[0] if inside else None
+
+    derived = P.derive_variables(frame, defs)[variable.id]
+    assert [None if pd.isna(x) else x for x in derived] == [band_of(v) for v in values]
 
 
 def test_unknown_category_value_is_an_error_not_a_silent_drop(hand):

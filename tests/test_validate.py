@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from coopstats.cli import main as cli_main
-from coopstats.data import FILES
+from coopstats.contract import build_contracts
+from coopstats.data import COLUMNS, FILES
 from coopstats.validate import (
     Problem,
     format_problem,
@@ -450,3 +453,247 @@ def test_min_count_below_one_is_rejected_by_the_cli(capsys):
         cli.build_parser().parse_args(["run", "--min-count", "0"])
     assert exc.value.code == 2
     assert "forventet 1 eller mer" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- documented contract
+
+README = DEMO.parent / "README.md"
+
+
+def documented_contract() -> dict[str, dict[str, dict[str, str]]]:
+    """``{file: {column: {"type", "required", "meaning"}}}`` from the column tables of the data
+    contract (data/README.md): what the validator must enforce, written for the deliverers."""
+    contract: dict[str, dict[str, dict[str, str]]] = {}
+    current: dict[str, dict[str, str]] | None = None
+    for line in README.read_text(encoding="utf-8").splitlines():
+        heading = re.match(r"## `(\w+)\.csv`", line)
+        if heading:
+            current = contract.setdefault(heading.group(1), {})
+            continue
+        if line.startswith("## "):
+            current = None
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if current is not None and len(cells) == 4 and re.fullmatch(r"`\w+`", cells[0]):
+            keys = ("type", "required", "meaning")
+            current[cells[0].strip("`")] = dict(zip(keys, cells[1:], strict=True))
+    return contract
+
+
+DOCUMENTED = documented_contract()
+REQUIRED = [
+    (f, c) for f, cols in DOCUMENTED.items() for c, d in cols.items() if d["required"] == "yes"
+]
+OPTIONAL = [
+    (f, c) for f, cols in DOCUMENTED.items() for c, d in cols.items() if d["required"] == "no"
+]
+#: (file, later column, earlier column): "on or after `earlier`" in the contract.
+ORDERED = [
+    (f, c, m.group(1))
+    for f, cols in DOCUMENTED.items()
+    for c, d in cols.items()
+    if (m := re.search(r"on or after `(\w+)`", d["meaning"]))
+]
+DATE_COLUMNS = [(f, c) for f, cols in COLUMNS.items() for c, kind in cols.items() if kind == "date"]
+NOT_ISO = ("20230815", "15.08.2023", "2023-8-15")
+
+
+def _ids(params) -> list[str]:
+    return ["/".join(map(str, p)) for p in params]
+
+
+def contract_copy(target: Path) -> Path:
+    """The demo's contract files only (the optional comparison population is left out)."""
+    target.mkdir(parents=True)
+    for name in COLUMNS:
+        shutil.copyfile(DEMO / f"{name}.csv", target / f"{name}.csv")
+    return target
+
+
+def edit_cells(directory: Path, file: str, cells: dict[tuple[int, str], str]) -> None:
+    """Set ``{(CSV line, column): value}`` in one write."""
+    rows = read_rows(directory / file)
+    for (line, column), value in cells.items():
+        rows[line - 1][rows[0].index(column)] = value
+    write_rows(directory / file, rows)
+
+
+def test_the_documented_contract_is_the_enforced_contract():
+    """data/README.md lists every column of every file, and a column is required (no empty
+    cells) in the schemas exactly when the README says "yes"."""
+    assert set(DOCUMENTED) == set(COLUMNS)
+    contracts = build_contracts()
+    for name, columns in DOCUMENTED.items():
+        assert list(columns) == list(COLUMNS[name]), name
+        for column, doc in columns.items():
+            required = not contracts[name].schema.columns[column].nullable
+            assert required == (doc["required"] == "yes"), (name, column, doc["required"])
+    assert len(REQUIRED) > 40 and len(OPTIONAL) > 15 and len(ORDERED) == 4
+
+
+@pytest.fixture(scope="module")
+def blanked(tmp_path_factory) -> tuple[list[Problem], dict[tuple[str, str], int]]:
+    """The demo with one cell blanked per documented required or optional column, each on its
+    own line; validated once."""
+    directory = contract_copy(tmp_path_factory.mktemp("blanked") / "delivery")
+    spots: dict[tuple[str, str], int] = {}
+    for name in COLUMNS:
+        columns = [c for f, c in REQUIRED + OPTIONAL if f == name]
+        cells = {(2 + i, column): "" for i, column in enumerate(columns)}
+        edit_cells(directory, f"{name}.csv", cells)
+        spots.update({(name, column): line for (line, column) in cells})
+    return validate_directory(directory), spots
+
+
+@pytest.mark.parametrize(("name", "column"), REQUIRED, ids=_ids(REQUIRED))
+def test_a_blank_required_cell_is_reported(blanked, name, column):
+    problems, spots = blanked
+    line = spots[(name, column)]
+    problem = find(problems, f"{name}.csv", line, column)
+    assert problem.value == "" and "påkrevd" in problem.expected
+    assert format_problem(problem).startswith(
+        f"{name}.csv, rad {line}, kolonne {column}: tom verdi – forventet"
+    )
+
+
+@pytest.mark.parametrize(("name", "column"), OPTIONAL, ids=_ids(OPTIONAL))
+def test_a_blank_optional_cell_is_accepted(blanked, name, column):
+    problems, spots = blanked
+    assert (f"{name}.csv", spots[(name, column)], column) not in where(problems)
+
+
+@pytest.fixture(scope="module")
+def misdated(tmp_path_factory) -> tuple[list[Problem], dict[tuple[str, str, str], int]]:
+    """Every date column of every file with each non-ISO form on a line of its own."""
+    directory = contract_copy(tmp_path_factory.mktemp("misdated") / "delivery")
+    spots: dict[tuple[str, str, str], int] = {}
+    for name in COLUMNS:
+        cells = {}
+        cases = [(c, bad) for f, c in DATE_COLUMNS if f == name for bad in NOT_ISO]
+        for i, (column, bad) in enumerate(cases):
+            cells[(2 + i, column)] = bad
+            spots[(name, column, bad)] = 2 + i
+        edit_cells(directory, f"{name}.csv", cells)
+    return validate_directory(directory), spots
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "bad"),
+    [(f, c, bad) for f, c in DATE_COLUMNS for bad in NOT_ISO],
+    ids=_ids([(f, c, bad) for f, c in DATE_COLUMNS for bad in NOT_ISO]),
+)
+def test_a_date_not_written_yyyy_mm_dd_is_rejected(misdated, name, column, bad):
+    """Compact, Norwegian and unpadded dates are reported with the raw text, not read as
+    missing (which would make an exit date, say, silently disappear)."""
+    problems, spots = misdated
+    line = spots[(name, column, bad)]
+    problem = find(problems, f"{name}.csv", line, column)
+    assert problem.value == bad
+    assert format_problem(problem).startswith(
+        f"{name}.csv, rad {line}, kolonne {column}: verdi '{bad}' – forventet dato på formen "
+        "ÅÅÅÅ-MM-DD"
+    )
+
+
+@pytest.fixture(scope="module")
+def ordered(tmp_path_factory) -> tuple[list[Problem], dict[tuple[str, str], tuple[int, int]]]:
+    """For every "on or after" rule: one row ending on its start day, one the day before."""
+    directory = contract_copy(tmp_path_factory.mktemp("ordered") / "delivery")
+    spots: dict[tuple[str, str], tuple[int, int]] = {}
+    for name, later, earlier in ORDERED:
+        rows = read_rows(directory / f"{name}.csv")
+        j = rows[0].index(earlier)
+        same, before = [i + 1 for i, row in enumerate(rows) if i and row[j]][:2]
+        start = date.fromisoformat(rows[same - 1][j])
+        day_before = date.fromisoformat(rows[before - 1][j]) - timedelta(days=1)
+        edit_cells(
+            directory,
+            f"{name}.csv",
+            {(same, later): start.isoformat(), (before, later): day_before.isoformat()},
+        )
+        spots[(name, later)] = (same, before)
+    return validate_directory(directory), spots
+
+
+@pytest.mark.parametrize(("name", "later", "earlier"), ORDERED, ids=_ids(ORDERED))
+def test_an_end_on_the_start_day_is_valid_and_the_day_before_is_not(ordered, name, later, earlier):
+    problems, spots = ordered
+    same, before = spots[(name, later)]
+    file = f"{name}.csv"
+    assert [p for p in problems if p.file == file and p.row == same] == []
+    problem = find(problems, file, before, later)
+    line = format_problem(problem)
+    assert line.startswith(f"{file}, rad {before}, kolonne {later}: verdi '")
+    assert f"på eller etter {earlier}" in line
+    # the day before is the only problem the edits made
+    assert where(problems) == {(f"{f}.csv", spots[(f, c)][1], c) for f, c, _ in ORDERED}
+
+
+#: (file, {column: value} on one row, column the problem is reported on or None = valid).
+#: Every intake date of the demo is in 2023.
+BOUNDS = [
+    ("participants", {"birth_year": "1940"}, None),
+    ("participants", {"birth_year": "2010", "immigration_year": ""}, None),
+    ("participants", {"birth_year": "1939"}, "birth_year"),
+    ("participants", {"birth_year": "2011", "immigration_year": ""}, "birth_year"),
+    ("participants", {"children_under_18": "0"}, None),
+    ("participants", {"children_under_18": "15"}, None),
+    ("participants", {"children_under_18": "-1"}, "children_under_18"),
+    ("participants", {"children_under_18": "16"}, "children_under_18"),
+    ("participants", {"birth_year": "1990", "immigration_year": "1990"}, None),
+    ("participants", {"birth_year": "1990", "immigration_year": "1989"}, "immigration_year"),
+    ("participants", {"birth_year": "1990", "immigration_year": "2023"}, None),
+    ("participants", {"birth_year": "1990", "immigration_year": "2024"}, "immigration_year"),
+    ("reported_figures", {"value": "0"}, None),
+    ("reported_figures", {"value": "100"}, None),
+    ("reported_figures", {"value": "100.5"}, "value"),
+    ("reported_figures", {"value": "-0.5"}, "value"),
+    ("activity_log", {"count": "4", "count_low": "4", "count_high": "60"}, None),
+    ("activity_log", {"count": "60", "count_low": "4", "count_high": "60"}, None),
+    ("activity_log", {"count": "3", "count_low": "4", "count_high": "60"}, "count"),
+    ("activity_log", {"count": "61", "count_low": "4", "count_high": "60"}, "count"),
+    ("activity_log", {"count": "", "count_low": "4", "count_high": "4"}, None),
+    ("activity_log", {"count": "", "count_low": "5", "count_high": "4"}, "count_high"),
+]
+
+
+def _bound_rows(directory: Path, name: str) -> list[int]:
+    """Lines the cases may edit: percent figures given exactly; activity counted exactly."""
+    rows = read_rows(directory / f"{name}.csv")
+    head = rows[0]
+    if name == "reported_figures":
+        keep = [
+            r[head.index("unit")] == "percent" and r[head.index("qualifier")] == "exact"
+            for r in rows
+        ]
+    elif name == "activity_log":
+        keep = [r[head.index("qualifier")] == "exact" for r in rows]
+    else:
+        keep = [True] * len(rows)
+    return [i + 1 for i, ok in enumerate(keep) if i and ok]
+
+
+@pytest.fixture(scope="module")
+def bounded(tmp_path_factory) -> tuple[list[Problem], list[int]]:
+    """Each case of :data:`BOUNDS` on a line of its own, validated once."""
+    directory = contract_copy(tmp_path_factory.mktemp("bounded") / "delivery")
+    lines: list[int] = []
+    free = {name: _bound_rows(directory, name) for name in {c[0] for c in BOUNDS}}
+    for name, cells, _ in BOUNDS:
+        line = free[name].pop(0)
+        if name == "activity_log":
+            cells = {"qualifier": "range", **cells}
+        edit_cells(directory, f"{name}.csv", {(line, c): v for c, v in cells.items()})
+        lines.append(line)
+    return validate_directory(directory), lines
+
+
+@pytest.mark.parametrize(
+    "case",
+    range(len(BOUNDS)),
+    ids=[f"{f}:" + ",".join(f"{k}={v}" for k, v in c.items()) for f, c, _ in BOUNDS],
+)
+def test_limits_are_inclusive_and_one_step_outside_is_rejected(bounded, case):
+    problems, lines = bounded
+    name, _, column = BOUNDS[case]
+    spots = {(p.column) for p in problems if (p.file, p.row) == (f"{name}.csv", lines[case])}
+    assert spots == ({column} if column else set())

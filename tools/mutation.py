@@ -1,0 +1,235 @@
+"""Mutation testing of the core modules with mutmut: the score per area.
+
+    python tools/mutation.py                      # every area of tests/mutation.yaml
+    python tools/mutation.py formatting learning  # some areas
+    python tools/mutation.py --jobs 2 --report _build/mutation/report.md
+
+For each area (``groups`` in tests/mutation.yaml) the project is copied to
+``_build/mutation/<area>/`` (ignored by git), mutmut 3 is configured there to mutate only the
+area's files and to run only its tests, and ``mutmut run`` goes through every mutant: a mutant
+is *killed* when a test fails, *survived* when all pass, *timeout* when the tests run far longer
+than on the original code, *no tests* when no selected test reaches the mutated function.
+Mutants listed as equivalent in tests/mutation.yaml (they cannot change behaviour) are left
+out. The score is killed (and timed out) / (all − equivalent). A second run of the same area
+reuses mutmut's results for functions that did not change.
+
+Prints a table and the survivors with their diffs, writes the same as Markdown to
+``--report`` (default ``_build/mutation/report.md``) for docs/testing.md, and exits 1 when an
+area scores below ``--fail-under`` (default 90). Not part of ``make test``: it takes from
+minutes (formatting) to hours (all areas) on two cores; docs/testing.md has the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "tests" / "mutation.yaml"
+WORK = ROOT / "_build" / "mutation"
+#: What a copy of the project needs for the tests (the rest is left out).
+COPY_IGNORE = shutil.ignore_patterns(
+    ".venv", ".git", "_build", "_site", "_site.utdatert", ".quarto", "dashboards", "mutants",
+    "__pycache__", ".hypothesis", ".pytest_cache", ".ruff_cache", "*.egg-info",
+)  # fmt: skip
+#: mutmut copies these into its own tree beside the tests (the tests read them from the root).
+ALSO_COPY = [
+    "data/", "notebooks/", "reports/", "styles/", "dags/", "benchmarks/", "docs/",
+    "_quarto.yml", "_quarto-pdf.yml", "_quarto-endelig.yml", "references.bib", "index.qmd",
+    "panache.toml", "environment.yml", "Makefile", "README.md",
+]  # fmt: skip
+_RESULT = re.compile(r"^\s*(\S+__mutmut_\d+): (.+)$")
+KILLED = {"killed", "timeout"}
+
+
+@dataclass
+class Area:
+    name: str
+    files: list[str]
+    tests: list[str]
+    results: dict[str, str] = field(default_factory=dict)
+    diffs: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def counts(self, equivalent: dict[str, dict]) -> dict[str, int]:
+        out = {"all": 0, "killed": 0, "survived": 0, "no tests": 0, "other": 0, "equivalent": 0}
+        for name, status in self.results.items():
+            out["all"] += 1
+            if name in equivalent:
+                out["equivalent"] += 1
+            elif status in KILLED:
+                out["killed"] += 1
+            elif status == "survived":
+                out["survived"] += 1
+            elif status == "no tests":
+                out["no tests"] += 1
+            else:
+                out["other"] += 1
+        return out
+
+    def score(self, equivalent: dict[str, dict]) -> float:
+        c = self.counts(equivalent)
+        relevant = c["all"] - c["equivalent"]
+        return 100.0 * c["killed"] / relevant if relevant else 100.0
+
+
+def load_config(path: Path = CONFIG) -> tuple[list[Area], dict[str, dict]]:
+    """The areas and the equivalent mutants of tests/mutation.yaml, checked."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    areas = []
+    for name, spec in (data.get("groups") or {}).items():
+        files, tests = list(spec.get("files") or []), list(spec.get("tests") or [])
+        for item in files + tests:
+            if not (ROOT / item).is_file():
+                raise SystemExit(f"{path.name}: group {name!r} names {item}, which does not exist")
+        if not files or not tests:
+            raise SystemExit(f"{path.name}: group {name!r} needs files and tests")
+        areas.append(Area(name, files, tests))
+    equivalent = {}
+    for mutant, spec in (data.get("equivalent") or {}).items():
+        if not isinstance(spec, dict) or not spec.get("why") or not spec.get("line"):
+            raise SystemExit(f"{path.name}: equivalent mutant {mutant} needs `line` and `why`")
+        equivalent[mutant] = spec
+    return areas, equivalent
+
+
+def _mutmut_config(area: Area) -> str:
+    def toml_list(items: list[str]) -> str:
+        return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+    return (
+        "\n\n[tool.mutmut]\n"
+        'source_paths = ["src/"]\n'
+        f"only_mutate = {toml_list(area.files)}\n"
+        f"also_copy = {toml_list(ALSO_COPY)}\n"
+        f"pytest_add_cli_args_test_selection = {toml_list(area.tests)}\n"
+        'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q", '
+        '"-m", "not e2e and not quarto"]\n'
+    )
+
+
+def prepare(area: Area, work: Path) -> Path:
+    """A copy of the project for ``area`` with mutmut configured; mutmut's own results from
+    an earlier run (``mutants/``) are kept, so unchanged functions are not run again."""
+    folder = work / area.name
+    kept = folder / "mutants"
+    stash = work / f".{area.name}-mutants"
+    if kept.is_dir():
+        shutil.rmtree(stash, ignore_errors=True)
+        kept.rename(stash)
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(ROOT, folder, ignore=COPY_IGNORE)
+    if stash.is_dir():
+        stash.rename(kept)
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8") + _mutmut_config(area), encoding="utf-8"
+    )
+    return folder
+
+
+def _mutmut(folder: Path, *args: str, check: bool = True) -> str:
+    exe = Path(sys.executable).with_name("mutmut")
+    done = subprocess.run(
+        [str(exe), *args], cwd=folder, capture_output=True, text=True, check=False
+    )
+    if check and done.returncode != 0:
+        output = done.stdout[-3000:] + done.stderr[-3000:]
+        raise SystemExit(f"mutmut {' '.join(args)} failed in {folder}:\n{output}")
+    return done.stdout
+
+
+def run_area(area: Area, work: Path, jobs: int) -> None:
+    folder = prepare(area, work)
+    started = time.perf_counter()
+    print(f"[{area.name}] mutmut run in {folder.relative_to(ROOT)} …", flush=True)
+    _mutmut(folder, "run", "--max-children", str(jobs))
+    area.seconds = time.perf_counter() - started
+    for line in _mutmut(folder, "results", "--all", "true").splitlines():
+        m = _RESULT.match(line)
+        if m:
+            area.results[m.group(1)] = m.group(2).strip()
+    for name, status in area.results.items():
+        if status not in KILLED:
+            area.diffs[name] = _mutmut(folder, "show", name, check=False).strip()
+
+
+def stale_equivalents(areas: list[Area], equivalent: dict[str, dict]) -> list[str]:
+    """Equivalent entries whose mutant no longer shows the recorded line."""
+    stale = []
+    for area in areas:
+        for name in area.results:
+            spec = equivalent.get(name)
+            if spec and spec["line"].strip() not in area.diffs.get(name, ""):
+                stale.append(name)
+    return stale
+
+
+def report(areas: list[Area], equivalent: dict[str, dict], fail_under: float) -> str:
+    lines = [
+        "| Area | Mutants | Killed | Survived | No tests | Other | Equivalent | Score | Time |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for area in areas:
+        c = area.counts(equivalent)
+        lines.append(
+            f"| {area.name} | {c['all']} | {c['killed']} | {c['survived']} | {c['no tests']} "
+            f"| {c['other']} | {c['equivalent']} | {area.score(equivalent):.1f} % "
+            f"| {area.seconds / 60:.1f} min |"
+        )
+    lines.append("")
+    lines.append(f"Threshold: {fail_under:.0f} % of the non-equivalent mutants killed.")
+    for area in areas:
+        left = {n: s for n, s in area.results.items() if s not in KILLED and n not in equivalent}
+        if not left:
+            continue
+        lines += ["", f"## {area.name}: not killed ({len(left)})", ""]
+        for name, status in left.items():
+            lines += [f"### {name} ({status})", "", "```diff", area.diffs.get(name, ""), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("areas", nargs="*", help="areas of tests/mutation.yaml (default: all)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--fail-under", type=float, default=90.0)
+    parser.add_argument("--report", type=Path, default=WORK / "report.md")
+    args = parser.parse_args(argv)
+    areas, equivalent = load_config()
+    unknown = set(args.areas) - {a.name for a in areas}
+    if unknown:
+        parser.error(f"unknown area(s): {', '.join(sorted(unknown))}")
+    chosen = [a for a in areas if not args.areas or a.name in args.areas]
+    WORK.mkdir(parents=True, exist_ok=True)
+    for area in chosen:
+        run_area(area, WORK, args.jobs)
+        c = area.counts(equivalent)
+        print(
+            f"[{area.name}] {c['killed']}/{c['all'] - c['equivalent']} killed "
+            f"({area.score(equivalent):.1f} %), {c['survived']} survived, "
+            f"{c['no tests']} without tests, {area.seconds / 60:.1f} min",
+            flush=True,
+        )
+    text = report(chosen, equivalent, args.fail_under)
+    stale = stale_equivalents(chosen, equivalent)
+    if stale:
+        text += "\nStale equivalent entries (the line changed): " + ", ".join(stale) + "\n"
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(text, encoding="utf-8")
+    print(text)
+    low = [a.name for a in chosen if a.score(equivalent) < args.fail_under]
+    return 1 if low or stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
