@@ -301,3 +301,139 @@ def test_build_audits_after_the_batch_and_renders_only_when_it_passes(
     assert steps == expected
     if leak:
         assert "ingenting er rendret" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- row-label N
+
+
+def test_a_row_label_n_shown_while_its_margin_is_hidden_is_caught(
+    tmp_path: Path, system: sdc.System
+) -> None:
+    """A table hides unit A's margin, but its row label «A (N = 12)» prints the same cell.
+    The audit reports the cell as hidden and shown, and, knowing A, the integer program pins
+    A's two women (12 - 10 men)."""
+    a = make_key({"unit": "A"})
+    hidden = {A_K, a, make_key({"gender": "K"}), ()}  # A's men, B and the M margin shown
+    assert sdc.audit(_table_system(system), hidden, 5) == []  # the table alone is safe
+    rec = record(system, hidden, TABLE, "tabell")
+    rec["facts"] += record(system, set(), [cell(unit="A")], "tabell")["facts"]  # the label
+    build = tmp_path / "nb"
+    write_page(build, "tabell", rec)
+
+    report = audit.audit_build(build)
+
+    by_kind = {(f.kind, f.cell): f for f in report.findings}
+    label = by_kind[("hidden-shown", a)]
+    assert "skjult på tabell" in label.message and "12 på tabell" in label.message
+    women = by_kind[("audit", A_K)].failure
+    assert (women.low, women.high) == (2, 2)
+
+
+def _table_system(system: sdc.System) -> sdc.System:
+    table = sdc.System(POP, system.codes, system.tables, system.values)
+    table.add(TABLE)
+    return table
+
+
+# --------------------------------------------------------------------------- thresholds
+
+THRESHOLDS = [3, 5, 10, 15]
+
+
+def _unit_gender(counts: dict[tuple[str, str], int]) -> sdc.System:
+    rows = [(u, g) for (u, g), n in counts.items() for _ in range(n)]
+    frame = pd.DataFrame(rows, columns=["unit", "gender"])
+    codes = {"unit": ["A", "B"], "gender": ["K", "M"]}
+    return sdc.System.from_microdata(POP, frame, codes, [("unit", "gender")])
+
+
+@pytest.mark.parametrize("t", THRESHOLDS)
+def test_a_hidden_cell_is_provably_small_exactly_below_the_threshold(
+    tmp_path: Path, t: int
+) -> None:
+    """A page shows all women and ':' for the one woman of unit A: she can be anything from
+    1 to the number of women, so she is safe when there are t women and provably small when
+    there are t - 1."""
+    for women, ok in ((t, True), (t - 1, False)):
+        pop = _unit_gender({("A", "K"): 1, ("B", "K"): women - 1, ("A", "M"): 7, ("B", "M"): 9})
+        items = [cell(gender="K"), cell(unit="A", gender="K")]
+        build = tmp_path / f"{t}-{women}"
+        write_page(build, "kvinner", record(pop, {A_K}, items, "kvinner", min_count=t))
+        report = audit.audit_build(build)
+        assert report.populations[0].min_count == t
+        assert report.ok is ok, (women, [f.describe() for f in report.findings])
+        if not ok:
+            (finding,) = report.findings
+            assert finding.cell == A_K and finding.failure.reason == "bevislig liten"
+            assert (finding.failure.low, finding.failure.high) == (1, t - 1)
+
+
+@pytest.mark.parametrize("t", THRESHOLDS)
+def test_a_hidden_cell_known_to_within_two_values_is_caught(tmp_path: Path, t: int) -> None:
+    """Shown: unit A = t + 2, women = t + 2, men = 3; all four unit x gender cells hidden.
+    Then B = (t + 2) + 3 - (t + 2) = 3, A's men are at most 3 - 1 = 2, so A's women are at
+    least t and at most t + 1: never provably small at t, but pinned to two values."""
+    pop = _unit_gender({("A", "K"): t, ("A", "M"): 2, ("B", "K"): 2, ("B", "M"): 1})
+    interior = [cell(unit=u, gender=g) for u in "AB" for g in "KM"]
+    items = [cell(unit="A"), cell(gender="K"), cell(gender="M"), *interior]
+    hidden = {it.cell for it in interior}
+    build = tmp_path / "nb"
+    write_page(build, "tabell", record(pop, hidden, items, "tabell", min_count=t))
+    report = audit.audit_build(build)
+    women = {f.cell: f.failure for f in report.findings}[A_K]
+    assert (women.low, women.high, women.reason) == (t, t + 1, "bestemt")
+
+
+def _synthetic_population() -> sdc.System:
+    """67 persons in three units, with gender and three age groups (a fixed random draw)."""
+    import random
+
+    rng = random.Random(2024)
+    units, ages = ("nav-a", "nav-b", "nav-c"), ("15-29", "30-49", "50+")
+    rows = [
+        (u, rng.choice("KM"), rng.choice(ages))
+        for u, n in zip(units, (14, 22, 31), strict=True)
+        for _ in range(n)
+    ]
+    frame = pd.DataFrame(rows, columns=["unit", "gender", "age"])
+    codes = {"unit": list(units), "gender": ["K", "M"], "age": list(ages)}
+    return sdc.System.from_microdata(POP, frame, codes, [("unit", "gender"), ("unit", "age")])
+
+
+def _pages(directory: Path, pop: sdc.System, hidden: set[Key], t: int) -> Path:
+    """One page per unit (its cells and its share of women) and a page of the margins."""
+    pages: dict[str, list[Item]] = {}
+    for it in pop.items:
+        pages.setdefault(dict(it.cell).get("unit", "alle"), []).append(it)
+    for page, items in pages.items():
+        write_page(directory, page, record(pop, hidden, items, page, min_count=t))
+    return directory
+
+
+@pytest.mark.parametrize("t", THRESHOLDS)
+def test_protected_pages_pass_the_audit_at_every_threshold(tmp_path: Path, t: int) -> None:
+    """A population protected at t and published on a page per unit plus a page of margins
+    passes the audit at t (read from the pages), with every small published cell hidden; and
+    showing any one of the further hidden cells again makes the audit at t fail."""
+    pop = _synthetic_population()
+    pop.add(Item(k) for k in pop.values)
+    pop.add(
+        Item(make_key({"unit": u, "gender": "K"}), "share", ((1, make_key({"unit": u})),))
+        for u in pop.codes["unit"]
+    )
+    hidden = sdc.protect(pop, t, shared=("unit",))
+    small = {k for k in pop.published_cells() if 1 <= pop.values[k] < t}
+    assert small and small <= hidden and all(pop.values[k] > 0 for k in hidden)
+
+    report = audit.audit_build(_pages(tmp_path / "nb", pop, hidden, t))
+    assert report.ok, [f.describe() for f in report.findings]
+    assert report.populations[0].min_count == t
+    assert report.hidden == len(hidden)
+    assert report.pages_read == 4
+
+    extra = sorted(hidden - small)
+    assert extra, "the secondary cells are what this test is about"
+    for n, k in enumerate(extra):
+        weaker = audit.audit_build(_pages(tmp_path / f"uten-{n}", pop, hidden - {k}, t))
+        assert not weaker.ok, f"{k} shown again: the audit at {t} did not notice"
+        assert all(f.kind == "audit" for f in weaker.findings)

@@ -210,3 +210,22 @@ def test_longest_first_orders_by_last_execution_time(tmp_path):
         jobs.append(_Job(index, spec, None, "new"))
     # the longest known runs start first; a run never timed before keeps its place at the end
     assert [j.spec.name for j in longest_first(jobs)] == ["c", "d", "a", "b"]
+
+
+def test_an_output_tampered_with_at_the_same_size_is_not_trusted(tmp_path):
+    """The record keeps the output's SHA-256, not only its size: an edit that keeps the size
+    (one digit changed, as a careless hand edit or a torn copy of another run would) is found."""
+    data = _data(tmp_path / "data")
+    spec = _spec(tmp_path, data)
+    parts = cache.Fingerprinter((), "python3").parts(spec)
+    spec.output.parent.mkdir()
+    spec.output.write_text('{"cells": [], "value": 41}', encoding="utf-8")
+    cache.write_record(spec.output, parts)
+    assert cache.stale_reason(spec.output, parts) is None
+    size = spec.output.stat().st_size
+    spec.output.write_text('{"cells": [], "value": 42}', encoding="utf-8")
+    assert spec.output.stat().st_size == size
+    assert cache.stale_reason(spec.output, parts) == "output differs from the recorded one"
+    # and the same bytes again are trusted again (the record was not changed by the check)
+    spec.output.write_text('{"cells": [], "value": 41}', encoding="utf-8")
+    assert cache.stale_reason(spec.output, parts) is None

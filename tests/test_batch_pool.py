@@ -237,3 +237,98 @@ def test_fresh_isolation_starts_a_kernel_per_run(tmp_path):
     }
     assert len(pids) == 2
     assert all("run 1 in this kernel" in (logs / f"pid-{u}.log").read_text() for u in "ab")
+
+
+# --------------------------------------------------------------------------- failure paths
+
+MARKED = """import os
+print("run", unit, open(os.path.join(data_dir, "participants.csv")).read().count("\\n"))
+if os.path.exists(os.path.join(data_dir, "BROKEN")):  # a file outside the cache key
+    raise ValueError("fylke mangler data")"""
+
+
+def _cached_run(tmp_path: Path) -> RunSpec:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "participants.csv").write_text("person_id,unit_id\nP1,a\n", encoding="utf-8")
+    nb = _notebook(tmp_path / "nb" / "marked.ipynb", MARKED, parameters='unit = "x"\ndata_dir = ""')
+    parameters = {"unit": "a", "data_dir": str(data)}
+    out = tmp_path / "out" / "marked-a.ipynb"
+    return RunSpec("marked-a", nb, out, parameters, inputs=("participants",), data_dir=data)
+
+
+def _printed(path: Path) -> str:
+    return nbformat.read(path, as_version=4).cells[-1].outputs[0]["text"]
+
+
+def test_a_failed_run_removes_the_old_output_and_its_record(tmp_path):
+    """A forced run fails for a reason outside the cache key: the old output no longer stands
+    for what the inputs give, so it and its record go, and the next batch executes the run
+    again instead of reporting the old output as cached."""
+    from coopstats import cache
+
+    spec = _cached_run(tmp_path)
+    settings = BatchSettings(jobs=1, pool=PoolOptions(preload=()))
+    (ok,) = run_batch([spec], settings, progress=False)
+    assert ok.status == "ok", ok.error
+    assert cache.read_record(spec.output) is not None
+
+    (spec.data_dir / "BROKEN").touch()
+    forced = BatchSettings(jobs=1, pool=PoolOptions(preload=()), force=True)
+    (failed,) = run_batch([spec], forced, progress=False)
+    assert failed.status == "failed" and "fylke mangler data" in failed.error
+    assert not spec.output.exists()
+    assert cache.read_record(spec.output) is None
+    assert failed.failed_notebook == spec.output.with_name("marked-a.failed.ipynb")
+
+    (again,) = run_batch([spec], settings, progress=False)
+    assert not again.cached and again.status == "failed"
+    assert again.reason == "new"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_crash_while_writing_keeps_the_old_output_intact(tmp_path, monkeypatch):
+    """The batch dies half-way through writing a notebook (simulated in the worker by an
+    exception that no handler catches, as SIGKILL leaves things): the old output is intact and
+    byte-identical, the half-written file is only a temporary file, the old output is not
+    trusted for the new inputs, and the next batch removes the debris and replaces the output
+    by a rename (a reader of the old file keeps reading the old, complete file)."""
+    import papermill.iorw
+
+    from coopstats import cache
+
+    spec = _cached_run(tmp_path)
+    settings = BatchSettings(jobs=1, pool=PoolOptions(preload=()))
+    (ok,) = run_batch([spec], settings, progress=False)
+    assert ok.status == "ok", ok.error
+    old = spec.output.read_bytes()
+    assert _printed(spec.output) == "run a 2\n"
+
+    people = spec.data_dir / "participants.csv"
+    people.write_text("person_id,unit_id\nP1,a\nP2,a\n", encoding="utf-8")
+
+    def half_then_die(self, buf, path):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(buf[: len(buf) // 2])
+        raise SystemExit("the batch died while writing")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(papermill.iorw.LocalHandler, "write", half_then_die)
+        (crashed,) = run_batch([spec], settings, progress=False)
+    assert crashed.status == "not run"
+    assert spec.output.read_bytes() == old
+    debris = [p for p in spec.output.parent.glob("*.ipynb") if p != spec.output]
+    assert debris and all(p.name.startswith(".marked-a.") for p in debris)
+    assert all(p.name.endswith(".tmp.ipynb") for p in debris)
+    parts = cache.Fingerprinter((), "python3").parts(spec)
+    assert cache.stale_reason(spec.output, parts) == "changed data: participants"
+
+    old_inode = spec.output.stat().st_ino
+    with open(spec.output, "rb") as reader:
+        (rerun,) = run_batch([spec], settings, progress=False)
+        assert reader.read() == old
+    assert rerun.status == "ok" and rerun.reason == "changed data: participants"
+    assert spec.output.stat().st_ino != old_inode
+    assert _printed(spec.output) == "run a 3\n"
+    assert sorted(p.name for p in spec.output.parent.glob("*.ipynb")) == ["marked-a.ipynb"]
+    assert cache.stale_reason(spec.output, parts) is None

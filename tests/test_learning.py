@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from importlib import resources
@@ -288,6 +289,111 @@ def test_matrix_cells_show_drivers_slash_barriers(page: learning.LearningPage) -
             b = counts.loc[(phase, factor), (unit, "barrier")]
             cell = shown.iloc[i][page.registry.units[unit].name]
             assert cell == (NIL if d == b == 0 else f"{d} / {b}")
+
+
+# Hand-made segments: (unit, phase, code, polarity, how many). In the coding frame,
+# forankring is GOV.ORG.02 as a driver and B-GOV.10 (ORG) as a barrier; tidligere-samarbeid is
+# the local GOV.REL.L1 / B-GOV.L1 (REL); kapasitet is the local barrier B-INT.L1 (ORG).
+HAND_MADE = [
+    ("nav-oslo", "GOV", "forankring", "driver", 2),
+    ("nav-oslo", "GOV", "forankring", "barrier", 1),
+    ("nav-oslo", "GOV", "tidligere-samarbeid", "barrier", 1),
+    ("nav-oslo", "INT", "kapasitet", "barrier", 2),
+    ("nav-vestland", "GOV", "forankring", "driver", 1),
+    ("nav-vestland", "GOV", "forankring", "barrier", 3),
+    ("nav-vestland", "GOV", "tidligere-samarbeid", "driver", 1),
+]
+# Worked by hand from HAND_MADE: "drivers / barriers" per (phase, factor) and unit, and Alle.
+HAND_MATRIX = {
+    ("GOV", "ORG"): {"NAV Oslo": "2 / 1", "NAV Vestland": "1 / 3", "Alle": "3 / 4"},
+    ("GOV", "REL"): {"NAV Oslo": "0 / 1", "NAV Vestland": "1 / 0", "Alle": "1 / 1"},
+    ("INT", "ORG"): {"NAV Oslo": "0 / 2", "NAV Vestland": NIL, "Alle": "0 / 2"},
+}
+
+
+@pytest.fixture(scope="module")
+def hand_made(page: learning.LearningPage) -> learning.LearningPage:
+    rows = [
+        {"segment_id": f"s{i}-{k}", "unit_id": u, "phase": ph, "code": c, "polarity": pol}
+        for i, (u, ph, c, pol, n) in enumerate(HAND_MADE)
+        for k in range(n)
+    ]
+    segments = learning.classify_segments(pd.DataFrame(rows), page.frame)
+    return dataclasses.replace(page, segments=segments)
+
+
+def test_matrix_totals_of_hand_made_segments(hand_made: learning.LearningPage) -> None:
+    """Every cell, «Alle» included, against counts worked by hand: drivers before the slash,
+    barriers after it, «Alle» the sum over the units of each polarity separately."""
+    frame = hand_made.frame
+    counts = learning.driver_barrier_counts(hand_made.segments, frame)
+    shown = learning.driver_barrier_matrix(counts, frame, hand_made.registry)
+    assert list(shown.columns) == ["Fase", "Faktor", "NAV Oslo", "NAV Vestland", "Alle"]
+    seen = set()
+    for _, row in shown.iterrows():
+        key = next(
+            (
+                (p, f)
+                for p, f in HAND_MATRIX
+                if row["Fase"] == frame.phase(p).label_nb and row["Faktor"] == frame.factor_label(f)
+            ),
+            None,
+        )
+        expected = HAND_MATRIX.get(key, {"NAV Oslo": NIL, "NAV Vestland": NIL, "Alle": NIL})
+        assert row[list(expected)].to_dict() == expected, (row["Fase"], row["Faktor"])
+        seen.add(key)
+    assert set(HAND_MATRIX) <= seen
+
+
+def test_table_population_and_local_code_counts_of_hand_made_segments(
+    hand_made: learning.LearningPage,
+) -> None:
+    table = learning.driver_barrier_table(hand_made)
+    assert table.population == "Kodede utsagn, N = 11"  # 2 + 1 + 1 + 2 + 1 + 3 + 1
+    # tidligere-samarbeid (2) and kapasitet (2) are local codes
+    assert any(note.startswith("4 utsagn er kodet med lokale koder") for note in table.notes)
+    local = learning.local_codes_table(hand_made).frame["Utsagn"]
+    assert local["GOV.REL.L1"] == "1" and local["B-GOV.L1"] == "1" and local["B-INT.L1"] == "2"
+    others = local.drop(["GOV.REL.L1", "B-GOV.L1", "B-INT.L1"])
+    assert len(others) > 0 and set(others) == {NIL}
+
+
+def test_population_counts_come_from_the_yaml_files(page: learning.LearningPage) -> None:
+    """The N of the learning point table and of the local codes table, counted in the raw
+    YAML files (not through the loaders)."""
+    n_points = len(_package_yaml(learning.LEARNING_POINTS_FILE)["learning_points"])
+    table = learning.learning_point_table(page)
+    assert table.population == f"Læringspunktene i statusrapporten, N = {n_points}"
+    frame = _package_yaml(learning.CODING_FRAME_FILE)
+    n_local = sum(
+        item.get("origin") == "local"
+        for phase in frame["phases"]
+        for item in (*phase.get("practices", []), *phase.get("barriers", []))
+    )
+    assert n_local > 0
+    assert learning.local_codes_table(page).population == f"Lokale koder, N = {n_local}"
+
+
+def test_figure_of_hand_made_segments(hand_made: learning.LearningPage) -> None:
+    """One box per non-zero (phase, factor, unit, polarity), labelled +n for drivers and −n for
+    barriers; pairs without segments are left out of the figure."""
+    fig = learning.driver_barrier_figure(hand_made)
+    ax = fig.axes[0]
+    boxes = sorted(p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith("db-"))
+    assert boxes == sorted(
+        [
+            "db-GOV-ORG-nav-oslo-driver",
+            "db-GOV-ORG-nav-oslo-barrier",
+            "db-GOV-REL-nav-oslo-barrier",
+            "db-INT-ORG-nav-oslo-barrier",
+            "db-GOV-ORG-nav-vestland-driver",
+            "db-GOV-ORG-nav-vestland-barrier",
+            "db-GOV-REL-nav-vestland-driver",
+        ]
+    )
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == sorted(["+2", "−1", "−1", "−2", "+1", "−3", "+1"])
+    assert len(ax.get_yticklabels()) == 3
 
 
 # --------------------------------------------------------------------------- learning points

@@ -144,21 +144,52 @@ def test_prepare_embed_sources_copies_runs_with_suffixed_labels(tmp_path):
     assert original.cells[0].source.startswith("#| label: tbl-indikatorer\n")
 
 
+def _half_then_fail(nb, fp, *args, **kwargs):
+    """``nbformat.write`` that dies half-way: half of the notebook on disk, then an error."""
+    text = nbformat.writes(nb)
+    with open(fp, "w", encoding="utf-8") as fh:
+        fh.write(text[: len(text) // 2])
+    raise OSError("disk full")
+
+
+def _replaced_by_rename(target, write) -> None:
+    """Run ``write()`` over an existing ``target`` while a reader holds the old file open.
+
+    An atomic replacement (temporary file + rename) leaves the reader's old file complete and
+    puts a new file at ``target``; a write in place (truncate and write, or a copy over it)
+    changes what the reader sees and keeps the file's inode.
+    """
+    old = target.read_bytes()
+    inode = target.stat().st_ino
+    with open(target, "rb") as reader:
+        write()
+        assert reader.read() == old, "the old file was rewritten in place"
+    assert target.stat().st_ino != inode, "the output was not replaced by a rename"
+    assert target.read_bytes() != old
+
+
 def test_embed_copies_are_written_atomically(tmp_path, monkeypatch):
     build, out = tmp_path / "_build", tmp_path / "embed"
     _write(_notebook(_code("#| label: tbl-a\nf()")), build / "notebooks" / "fylke-nav-oslo.ipynb")
     prepare_embed_sources(build, out)
     before = (out / "fylke-nav-oslo.ipynb").read_bytes()
 
-    def broken_write(nb, fp, *args, **kwargs):
-        with open(fp, "w", encoding="utf-8") as fh:
-            fh.write('{"half": ')  # a partial file
-        raise OSError("disk full")
-
-    monkeypatch.setattr(publish.nbformat, "write", broken_write)
+    monkeypatch.setattr(publish.nbformat, "write", _half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         prepare_embed_sources(build, out)
     assert (out / "fylke-nav-oslo.ipynb").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["fylke-nav-oslo.ipynb"]
+
+
+def test_embed_copies_replace_the_old_copy_by_a_rename(tmp_path):
+    build, out = tmp_path / "_build", tmp_path / "embed"
+    source = build / "notebooks" / "fylke-nav-oslo.ipynb"
+    _write(_notebook(_code("#| label: tbl-a\nf()")), source)
+    prepare_embed_sources(build, out)
+    _write(_notebook(_code("#| label: tbl-a\ng()")), source)  # a new run of the page
+    _replaced_by_rename(out / "fylke-nav-oslo.ipynb", lambda: prepare_embed_sources(build, out))
+    copy = nbformat.read(out / "fylke-nav-oslo.ipynb", as_version=4)
+    assert copy.cells[0].source == "#| label: tbl-a-nav-oslo\ng()"
     assert sorted(p.name for p in out.iterdir()) == ["fylke-nav-oslo.ipynb"]
 
 
@@ -233,6 +264,31 @@ def test_prepare_dashboards_copies_only_dashboard_runs(tmp_path, registry):
         "dashbord-fylke-nav-oslo": "Dashbord: NAV Oslo",
         "dashbord-modell-x": "Dashbord: Veiledningstelefonen",
     }
+
+
+def test_dashboards_are_written_atomically(tmp_path, registry, monkeypatch):
+    build, out = tmp_path / "_build", tmp_path / "dashboards"
+    source = build / "notebooks" / "dashbord-fylke-nav-oslo.ipynb"
+    _write(_dashboard({"unit": "nav-oslo"}), source)
+    prepare_dashboards(build, out, registry=registry)
+    target = out / "dashbord-fylke-nav-oslo.ipynb"
+    before = target.read_bytes()
+    changed = _dashboard({"unit": "nav-oslo"})
+    changed.cells.append(_code("#| content: valuebox\nbox(other)"))
+    _write(changed, source)
+
+    # a write that fails half-way leaves the old dashboard complete and no partial file
+    with monkeypatch.context() as patch:
+        patch.setattr(publish.nbformat, "write", _half_then_fail)
+        with pytest.raises(OSError, match="disk full"):
+            prepare_dashboards(build, out, registry=registry)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["dashbord-fylke-nav-oslo.ipynb"]
+
+    # a write that succeeds replaces the file by a rename
+    _replaced_by_rename(target, lambda: prepare_dashboards(build, out, registry=registry))
+    assert len(nbformat.read(target, as_version=4).cells) == len(changed.cells)
+    assert sorted(p.name for p in out.iterdir()) == ["dashbord-fylke-nav-oslo.ipynb"]
 
 
 # --------------------------------------------------------------------------- option quoting

@@ -656,3 +656,107 @@ def test_margins_known_only_when_every_shared_cell_is_pinned() -> None:
     assert sdc._margins_known(system, {"unit"}, common, set())
     # a hidden unit count (and the total hidden with it) leaves the margins open
     assert not sdc._margins_known(system, {"unit"}, common, {key(unit="B"), TOTAL})
+
+
+# --------------------------------------------------------------------------- 4. no more than needed
+#
+# Hand-worked cases where the smallest protection is known. protect is greedy and not minimal
+# in general; in these cases it must find the minimum (and the tests say what it is).
+
+GENDER_TABLE = [("unit", "gender")]
+
+
+def _counted(counts: dict[tuple[str, ...], int], codes: dict, tables: list) -> System:
+    """A system counted from persons: ``counts`` maps a code per variable to a number."""
+    rows = [combo for combo, n in counts.items() for _ in range(n)]
+    frame = pd.DataFrame(rows, columns=list(codes))
+    return System.from_microdata(POP, frame, codes, tables)
+
+
+@settings(FAST, max_examples=30)
+@given(data=st.data())
+def test_one_small_cell_with_margins_needs_exactly_its_rectangle(data) -> None:
+    """unit x gender with every margin published and one small cell: a line (its unit, its
+    gender) with one hidden cell gives it back by subtraction, so a partner is needed in each,
+    and the two partners need a fourth corner: four interior cells. Hiding the cheapest
+    rectangle is safe when the other cells are at least ``t >= 3`` (the small cell can then be
+    anything from 1 to at least s + t - 1), and margins are never needed (a margin holds more
+    persons than the interior cell beside it)."""
+    t = data.draw(st.integers(3, 15), label="min_count")
+    units = UNITS[: data.draw(st.integers(2, 3))] + (("D",) if data.draw(st.booleans()) else ())
+    cells = list(product(units, GENDERS))
+    small = data.draw(st.sampled_from(cells), label="small cell")
+    big = st.integers(t, t + 20)
+    counts = {c: data.draw(st.integers(1, t - 1) if c == small else big) for c in cells}
+    system = _counted(counts, {"unit": units, "gender": GENDERS}, GENDER_TABLE)
+    system.add(Item(k) for k in system.values)
+
+    hidden = sdc.protect(system, t)
+
+    u, g = small
+    other = "M" if g == "K" else "K"
+    persons = {x: counts[(x, "K")] + counts[(x, "M")] for x in units if x != u}
+    cheapest = {x for x, n in persons.items() if n == min(persons.values())}
+    rectangles = [
+        {
+            key(unit=u, gender=g),
+            key(unit=u, gender=other),
+            key(unit=x, gender=g),
+            key(unit=x, gender=other),
+        }
+        for x in cheapest
+    ]
+    assert hidden in rectangles
+    assert sdc.audit(system, hidden, t) == []
+
+
+@settings(FAST, max_examples=30)
+@given(data=st.data())
+def test_one_small_code_of_a_variable_needs_one_partner_and_never_a_zero(data) -> None:
+    """One variable, its total shown: the small code is hidden with the smallest non-zero other
+    code (hiding a zero would not help: '-' is known to be zero), and the total stays shown."""
+    t = data.draw(st.integers(3, 15), label="min_count")
+    codes = ("K", "M", "X", "Y")
+    small, zero = data.draw(st.permutations(codes))[:2]
+    counts = {(c,): data.draw(st.integers(t, t + 20)) for c in codes}
+    counts[(small,)] = data.draw(st.integers(1, t - 1))
+    counts[(zero,)] = 0
+    system = _counted(counts, {"gender": codes}, [("gender",)])
+    system.add(Item(k) for k in system.values)
+
+    hidden = sdc.protect(system, t)
+
+    others = {c: counts[(c,)] for c in codes if c not in (small, zero)}
+    cheapest = {c for c, n in others.items() if n == min(others.values())}
+    assert hidden in [{key(gender=small), key(gender=c)} for c in cheapest]
+
+
+def test_at_threshold_two_hiding_the_total_is_cheaper_than_a_partner() -> None:
+    """K = 1, M = 2, total 3, min_count 2. Hiding M too leaves K + M = 3 with both at least
+    one, so K is 1 or 2 (pinned to within two); hiding the total instead leaves K unbounded,
+    and costs only the total. The smallest protection is {K, total}."""
+    system = _counted({("K",): 1, ("M",): 2}, {"gender": ("K", "M")}, [("gender",)])
+    system.add(Item(k) for k in system.values)
+    assert sdc.audit(system, {key(gender="K"), key(gender="M")}, 2) != []
+    assert sdc.protect(system, 2) == {key(gender="K"), TOTAL}
+
+
+@settings(FAST, max_examples=30)
+@given(data=st.data())
+def test_a_row_total_shown_with_its_cells_hidden_needs_no_more(data) -> None:
+    """Partial margins: a page shows unit A's total and its two gender cells, nothing else.
+    The small cell and its partner are hidden and the row total stays shown: from it a reader
+    learns only their sum, and the sum is at least s + t."""
+    t = data.draw(st.integers(3, 15), label="min_count")
+    g = data.draw(st.sampled_from(GENDERS))
+    other = "M" if g == "K" else "K"
+    counts = {
+        ("A", g): data.draw(st.integers(1, t - 1)),
+        ("A", other): data.draw(st.integers(t, 40)),
+    }
+    counts |= {("B", c): data.draw(st.integers(0, 40)) for c in GENDERS}
+    system = _counted(counts, {"unit": ("A", "B"), "gender": GENDERS}, GENDER_TABLE)
+    system.add(
+        [Item(key(unit="A")), Item(key(unit="A", gender="K")), Item(key(unit="A", gender="M"))]
+    )
+    assert sdc.protect(system, t) == {key(unit="A", gender="K"), key(unit="A", gender="M")}

@@ -226,6 +226,8 @@ def run_one(spec: RunSpec, *, kernel_name: str | None = None) -> RunResult:
     except Exception as exc:  # noqa: BLE001 - any failure of one run is reported, not raised
         if tmp.exists():
             tmp.replace(failed)
+        cache.drop_record(spec.output)
+        spec.output.unlink(missing_ok=True)  # it no longer matches its inputs
         return RunResult(
             spec,
             "failed",
@@ -666,6 +668,8 @@ def run_batch(
                     result.reason = result.reason or job.reason
                     if result.status == "ok" and job.parts and job.spec.output.exists():
                         cache.write_record(job.spec.output, job.parts, {"run": job.spec.name})
+                    elif result.status != "ok":  # an older output is no longer trusted
+                        cache.drop_record(job.spec.output)
                     results[job.index] = result
                     bar.update(1)
             elif jobs:
