@@ -26,7 +26,7 @@ build: env
 	$(VENV)/bin/coopstats build --data $(DATA)
 
 test: env
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --dist loadfile
 
 lint: env
 	$(VENV)/bin/ruff check .

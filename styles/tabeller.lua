@@ -17,11 +17,12 @@ local function for_print()
   return quarto.doc.is_format("latex") or quarto.doc.is_format("docx")
 end
 
-local function has_wide_table(block)
+-- Whether the raw HTML in `block` (a notebook cell's output) matches the Lua pattern.
+local function html_has(block, pattern)
   local found = false
   block:walk({
     RawBlock = function(raw)
-      if raw.format == "html" and raw.text:find("coopstats%-wide") then
+      if raw.format == "html" and raw.text:find(pattern) then
         found = true
       end
     end,
@@ -30,15 +31,11 @@ local function has_wide_table(block)
 end
 
 local function has_table(block)
-  local found = false
-  block:walk({
-    RawBlock = function(raw)
-      if raw.format == "html" and raw.text:find("<table") then
-        found = true
-      end
-    end,
-  })
-  return found
+  return html_has(block, "<table")
+end
+
+local function has_wide_table(block)
+  return html_has(block, "coopstats%-wide")
 end
 
 -- Cut the notes paragraph off the cell's raw HTML; return it as Pandoc blocks (or nil).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from datetime import date, timedelta
 from importlib import resources
@@ -684,6 +685,7 @@ def test_a_share_of_ranges_spans_the_widest_bounds(
     assert share["low"] == pytest.approx(low) and share["high"] == pytest.approx(high)
     frame = indicator_table_frame(values, DisclosureConfig()).set_axis(values["indicator_id"])
     assert frame.loc["ind-oppmoteandel", "Verdi"] == f"{shown}{NBSP}%"
+    assert frame.loc["ind-oppmoteandel", "95 % KI"] == ""
 
 
 def test_a_denominator_that_may_be_zero_gives_no_share(defs, reg, tmp_path) -> None:
@@ -696,3 +698,408 @@ def test_a_denominator_that_may_be_zero_gives_no_share(defs, reg, tmp_path) -> N
     )
     share = row(compute_indicators(defs, data, reg, model="moteplassen"), INN, "ind-oppmoteandel")
     assert share["kind"] == "not_reported"
+
+
+# --------------------------------------------------------------------------- specs, targets, cells
+
+
+def _custom(defs, base: str, new_id: str, **changes) -> dict[str, IndicatorDef]:
+    """A validated copy of the definition ``base`` under ``new_id`` with ``changes``."""
+    data = defs[base].model_dump()
+    data.update(id=new_id, **changes)
+    return {new_id: IndicatorDef.model_validate(data)}
+
+
+def _with_targets(reg: Registry, trial_id: str, *changes: dict) -> Registry:
+    """``reg`` with the trial's targets replaced by copies of its first target with ``changes``."""
+    trial = reg.trials[trial_id]
+    first = trial.targets[0]
+    targets = tuple(first.model_copy(update=change) for change in changes)
+    trials = {**reg.trials, trial_id: trial.model_copy(update={"targets": targets})}
+    return Registry(dict(reg.units), dict(reg.models), trials, reg.county_map)
+
+
+def test_participant_filters_on_lists_flags_and_missing_values(defs, reg, tmp_path) -> None:
+    """A filter keeps the status condition, matches list and yes/no values, and never matches a
+    missing value."""
+    flag = "short_residence_judged"
+    data = make_datasets(
+        tmp_path,
+        participants=[
+            {**person("P1", "K"), flag: "true"},
+            {**person("P2", "M"), flag: "false"},
+            {**person("P3", ""), flag: ""},  # gender and flag missing
+            {**person("P4", "K", exit_date="2023-11-15"), flag: "true"},
+        ],
+    )
+    base = "ind-deltakere-inntatt"
+    custom = {
+        **_custom(
+            defs,
+            base,
+            "ind-aktive-kvinner",
+            numerator={"dataset": "participants", "status": "active", "filter": {"gender": "K"}},
+        ),
+        **_custom(
+            defs,
+            base,
+            "ind-kvinner-eller-menn",
+            numerator={"dataset": "participants", "filter": {"gender": ["K", "M"]}},
+        ),
+        **_custom(
+            defs,
+            base,
+            "ind-kort-botid",
+            numerator={"dataset": "participants", "filter": {flag: True}},
+        ),
+    }
+    values = compute_indicators(custom, data, reg, unit="nav-oslo")
+    got = {ind: row(values, OSLO, ind)["value"] for ind in custom}
+    assert got == {"ind-aktive-kvinner": 1, "ind-kvinner-eller-menn": 3, "ind-kort-botid": 2}
+
+
+def test_a_period_ending_before_intake_has_nobody_to_count(defs, tiny, reg) -> None:
+    """Persons admitted after the period end are in no population: a share has no denominator,
+    a count of persons with a spell is 0 even when their spells overlap the period."""
+    before = (date(2023, 1, 1), date(2023, 8, 20))
+    working = _custom(
+        defs,
+        "ind-deltakere-inntatt",
+        "ind-i-arbeid",
+        numerator={"dataset": "spells", "kind": "arbeid"},
+    )
+    values = compute_indicators({**defs, **working}, tiny, reg, unit="nav-oslo", period=before)
+    share = row(values, OSLO, "ind-andel-kvinner")
+    assert (share["kind"], share["denominator"]) == ("not_reported", 0)
+    assert pd.isna(share["value"]) and pd.isna(share["numerator"])
+    assert row(values, OSLO, "ind-i-arbeid")["value"] == 0  # P3's open spell overlaps
+    after = (date(2023, 1, 1), date(2023, 12, 31))
+    values = compute_indicators(working, tiny, reg, unit="nav-oslo", period=after)
+    assert row(values, OSLO, "ind-i-arbeid")["value"] == 2  # P2 and P3; P1's ended in 2018
+
+
+def test_unusable_activity_rows_are_skipped_and_make_the_total_partial(defs, reg, tmp_path) -> None:
+    """A range row takes a missing bound from its count; a row with no usable figure (range
+    without bounds or count, not reported, no qualifier) is skipped, wherever it comes, and
+    makes the total approximate rather than exact."""
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            activity("i1", INN, "invitasjon", "range", high="5"),  # no low, no count
+            activity("i2", INN, "invitasjon", "range", count="9", high="12"),  # low = 9
+            activity("i3", INN, "invitasjon", "range", count="3", low="1"),  # high = 3
+            activity("i4", INN, "invitasjon", "exact", count="100"),
+            activity("m1", INN, "match", "not_reported", count="7"),  # a count, not reported
+            activity("m2", INN, "match", "", count="5"),  # no qualifier
+            activity("m3", INN, "match", "range"),  # nothing at all
+            activity("m4", INN, "match", "exact", count="3"),
+            activity("o1", INN, "oppmote", "range"),  # the only unusable row
+            activity("o2", INN, "oppmote", "exact", count="30"),
+        ],
+    )
+    values = compute_indicators(defs, data, reg, model="moteplassen")
+    invited = row(values, INN, "ind-invitert")
+    assert (invited["kind"], invited["low"], invited["high"]) == ("range", 110, 115)
+    got = {
+        ind: tuple(row(values, INN, ind)[["kind", "value"]]) for ind in ("ind-match", "ind-oppmote")
+    }
+    assert got == {"ind-match": ("approximate", 3), "ind-oppmote": ("approximate", 30)}
+
+
+def test_an_activity_spec_with_channels_sums_only_those_channels(defs, reg, tmp_path) -> None:
+    phone = _custom(
+        defs,
+        "ind-anrop",
+        "ind-anrop-telefon",
+        numerator={"dataset": "activity_log", "activity": ["anrop"], "channel": ["telefon"]},
+    )
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            {**activity("a1", MR, "anrop", "exact", count="20"), "channel": "telefon"},
+            {**activity("a2", MR, "anrop", "exact", count="5"), "channel": "chat"},
+            {**activity("a3", MR, "anrop", "exact", count="1")},
+            {**activity("a4", MR, "anrop", "exact", count="300"), "channel": "telefon"},
+        ],
+    )
+    r = row(compute_indicators(phone, data, reg), MR, "ind-anrop-telefon")
+    assert (r["kind"], r["value"], r["numerator"]) == ("exact", 320, 320)
+
+
+def test_ratios_of_activity_counts(defs, reg, tmp_path) -> None:
+    """Both sums use the period; a denominator of 1 is fine; a missing one gives no ratio."""
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            activity("o1", INN, "oppmote", "exact", count="10"),
+            activity("i1", INN, "invitasjon", "exact", count="40"),
+            activity(
+                "i2", INN, "invitasjon", "exact", count="60", start="2025-01-01", end="2025-12-31"
+            ),
+            activity("o3", VT, "oppmote", "exact", count="1", start="2026-01-01", end="2026-01-31"),
+            activity(
+                "i3", VT, "invitasjon", "exact", count="1", start="2026-01-01", end="2026-01-31"
+            ),
+            activity("o4", VT, "oppmote", "exact", count="30"),
+        ],
+    )
+    period = (date(2024, 1, 1), date(2024, 12, 31))
+    custom = _custom(defs, "ind-oppmoteandel", "ind-oppmoteandel-alle", models=[])
+    values = compute_indicators({**defs, **custom}, data, reg, period=period)
+    share = row(values, INN, "ind-oppmoteandel")
+    assert (share["kind"], share["value"]) == ("exact", 0.25)
+    assert (share["numerator"], share["denominator"]) == (10, 40)
+    # VT in 2024: attendance but no invitations at all
+    assert row(values, VT, "ind-oppmoteandel-alle")["kind"] == "not_reported"
+    january = (date(2026, 1, 1), date(2026, 1, 31))
+    values = compute_indicators(custom, data, reg, period=january)
+    assert tuple(row(values, VT, "ind-oppmoteandel-alle")[["kind", "value"]]) == ("exact", 1.0)
+
+
+def test_targets_of_every_kind_are_shown_and_used_as_fallback(defs, reg, tmp_path) -> None:
+    """Range targets give low/high, a range text and a ranged ratio when used as the fallback
+    denominator; shares are written in percent; ``per`` is added only when given."""
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            activity("a1", MR, "anrop", "exact", count="30"),
+            activity("o1", INN, "oppmote", "exact", count="10"),
+            activity("i1", INN, "invitasjon", "exact", count="40"),
+        ],
+    )
+    calls = {"indicator": "ind-anrop", "qualifier": "range", "value": None, "per": None}
+    targets = _with_targets(reg, MR, {**calls, "low": 60.0, "high": 1200.0})
+    share = {"indicator": "ind-oppmoteandel", "low": None, "high": None, "per": None}
+    exact = _with_targets(targets, INN, {**share, "qualifier": "exact", "value": 0.25})
+    values = compute_indicators(defs, data, exact)
+    r = row(values, MR, "ind-anrop")
+    assert (r["target_kind"], r["target_low"], r["target_high"]) == ("range", 60, 1200)
+    assert pd.isna(r["target_value"])
+    assert r["target_text"] == f"60–1{NBSP}200"
+    fallback = row(values, MR, "ind-anrop-maloppnaelse")
+    assert fallback["kind"] == "range" and pd.isna(fallback["denominator"])
+    assert (fallback["low"], fallback["high"]) == (pytest.approx(30 / 1200), pytest.approx(0.5))
+    assert row(values, INN, "ind-oppmoteandel")["target_text"] == f"25{NBSP}%"
+    ranged = _with_targets(
+        targets, INN, {**share, "qualifier": "range", "value": None, "low": 0.2, "high": 0.4}
+    )
+    r = row(compute_indicators(defs, data, ranged), INN, "ind-oppmoteandel")
+    assert (r["target_kind"], r["target_text"]) == ("range", f"20–40{NBSP}%")
+    assert (r["target_low"], r["target_high"]) == (pytest.approx(0.2), pytest.approx(0.4))
+
+
+def test_value_columns_have_nullable_types_and_the_trials_model(defs, tiny, reg) -> None:
+    values = compute_indicators(defs, tiny, reg)
+    for column in ("value", "low", "high", "ci_low", "ci_high", "target_value", "target_low"):
+        assert str(values[column].dtype) == "Float64", column
+    assert str(values["target_high"].dtype) == "Float64"
+    assert str(values["numerator"].dtype) == str(values["denominator"].dtype) == "Int64"
+    assert values["person_data"].dtype == bool
+    assert row(values, OSLO, "ind-fagbrev")["model_id"] == reg.trials[OSLO].model
+    assert row(values, INN, "ind-match")["model_id"] == reg.trials[INN].model
+
+
+def test_table_frame_cells_for_zero_and_missing_values(defs, reg, tmp_path) -> None:
+    """An exact zero count is nil (``-``), an approximate one ``ca. 0``, a zero share ``0 %``;
+    aggregates and missing values have no interval; no target gives an empty Mål."""
+    data = make_datasets(
+        tmp_path,
+        activity_log=[
+            activity("o1", INN, "oppmote", "exact", count="0"),
+            activity("i1", INN, "invitasjon", "exact", count="50"),
+            activity("m1", INN, "match", "approximate", count="0"),
+            activity("k1", INN, "opplaeringskontrakt", "range", low="4", high="6"),
+        ],
+    )
+    values = compute_indicators(defs, data, reg, model="moteplassen")
+    values = values[values["trial_id"] == INN].iloc[::-1]  # the frame keeps this index
+    frame = indicator_table_frame(values, DisclosureConfig())
+    assert frame.index.equals(values.index)
+    assert all(dtype == "object" for dtype in frame.dtypes)
+    assert frame.attrs["sdc_items"] == []
+    by_id = frame.set_axis(values["indicator_id"].tolist())
+    assert by_id.loc["ind-oppmote", "Verdi"] == "-"
+    assert by_id.loc["ind-match", "Verdi"] == "ca. 0"
+    assert by_id.loc["ind-oppmoteandel", "Verdi"] == f"0{NBSP}%"
+    assert by_id.loc["ind-opplaeringskontrakt", "Verdi"] == "4–6"
+    assert by_id.loc["ind-intervju", "Verdi"] == ".."
+    assert by_id.loc["ind-anrop", "Verdi"] == "."
+    assert set(by_id["95 % KI"]) == {""}
+    assert by_id.loc["ind-match", "Mål"] == ""
+    empty = indicator_table_frame(values.iloc[:0], DisclosureConfig())
+    assert list(empty.columns) == list(TABLE_COLUMNS) and empty.empty
+
+
+def test_table_frame_from_the_plan(defs, tiny, reg) -> None:
+    """With a plan, a share shows its Wilson interval, a count none, and a person-level
+    indicator not defined for the model is ``.``."""
+    values = compute_indicators(defs, tiny, reg)
+    values = values[values["trial_id"].isin([OSLO, MR])].reset_index(drop=True)
+    config = DisclosureConfig(min_count=1)
+    frame = indicator_table_frame(values, config, _plan(tiny, config))
+    by_id = frame.set_axis((values["trial_id"] + "/" + values["indicator_id"]).tolist())
+    low, high = wilson(2, 3)  # 20.8 % and 93.9 %
+    assert by_id.loc[f"{OSLO}/ind-andel-kvinner", "95 % KI"] == f"21–94{NBSP}%"
+    assert 0.2 < low < 0.21 and 0.935 < high < 0.94
+    assert by_id.loc[f"{OSLO}/ind-deltakere-inntatt", ["Verdi", "95 % KI"]].tolist() == ["3", ""]
+    assert by_id.loc[f"{MR}/ind-andel-kvinner", ["Verdi", "95 % KI"]].tolist() == [".", ""]
+    assert frame.attrs["sdc_items"]
+
+
+def _with_manifest(data: Datasets, *rows: tuple[str, str, str, str, str]) -> Datasets:
+    """``data`` with a coverage manifest of (kind, code, unit, from, to) rows."""
+    path = data.directory / "coverage.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS["coverage"]))
+        writer.writeheader()
+        for kind, code, unit, start, end in rows:
+            writer.writerow(
+                {
+                    "kind": kind,
+                    "code": code,
+                    "unit_id": unit,
+                    "covered_from": start,
+                    "covered_to": end,
+                    "source": "arena",
+                }
+            )
+    return dataclasses.replace(data, coverage=read_table(path, "coverage"))
+
+
+BENEFITS = ("tiltakspenger", "dagpenger", "aap", "introduksjonsstonad")
+
+
+@pytest.mark.parametrize(
+    ("aap_from", "unit", "expected"),
+    [
+        ("2023-01-01", "nav-oslo", ("exact", 1)),
+        # the month before intake (2023-07-21..2023-08-20) is covered only in part for aap
+        ("2023-07-22", "nav-oslo", ("not_reported", None)),
+        ("2023-01-01", "nav-bergen", ("not_reported", None)),  # another unit's coverage
+    ],
+    ids=["covered", "aap-from-the-day-after", "other-unit"],
+)
+def test_a_spell_share_needs_every_code_covered_over_the_persons_windows(
+    defs, tiny, reg, aap_from, unit, expected
+) -> None:
+    rows = [("ytelse", c, "nav-oslo", "2023-01-01", "2023-12-31") for c in BENEFITS if c != "aap"]
+    data = _with_manifest(tiny, *rows, ("ytelse", "aap", unit, aap_from, "2023-12-31"))
+    r = row(compute_indicators(defs, data, reg, unit="nav-oslo"), OSLO, "ind-andel-ytelse-okt-2023")
+    numerator = None if pd.isna(r["numerator"]) else r["numerator"]
+    assert (r["kind"], numerator) == expected
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ((date(2027, 1, 1), date(2027, 6, 30)), ("exact", 1)),
+        ((date(2027, 1, 1), date(2027, 7, 1)), ("not_reported", None)),  # one day uncovered
+        ((date(2026, 12, 31), date(2027, 6, 30)), ("not_reported", None)),
+    ],
+)
+def test_a_spell_share_without_a_window_needs_the_period_covered(
+    defs, reg, tmp_path, period, expected
+) -> None:
+    data = make_datasets(
+        tmp_path,
+        participants=[person("P1"), person("P2")],
+        spells=[spell("F1", "P2", "fagbrev", "helsearbeider", "2027-06-15")],
+    )
+    data = _with_manifest(data, ("fagbrev", "", "nav-oslo", "2027-01-01", "2027-06-30"))
+    values = compute_indicators(defs, data, reg, unit="nav-oslo", period=period)
+    r = row(values, OSLO, "ind-fagbrev")
+    numerator = None if pd.isna(r["numerator"]) else r["numerator"]
+    assert (r["kind"], numerator) == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (lambda d: d.update(indicators=[]), ["indicators:", "at least 1"]),
+        (lambda d: d.update(colour="red"), ["colour", "unexpected key"]),
+        (lambda d: d["indicators"].append("ind-x"), ["indicators[", "dictionary"]),
+        (
+            _set(
+                "ind-anrop-maloppnaelse",
+                "denominator",
+                {"dataset": "activity_log", "activity": []},
+            ),
+            ["(ind-anrop-maloppnaelse).denominator.activity:", "at least 1"],
+        ),
+        (_set("ind-anrop", "models", ["veiledningstelefon"]), ["mente du «veiledningstelefonen»"]),
+        (
+            lambda d: [
+                d["indicators"].pop(_index(d, ind)) for ind in ("ind-invitert", "ind-match")
+            ],
+            [
+                "ind-invitert i models.yaml (moteplassen, ",
+                "); ind-match i models.yaml",
+            ],
+        ),
+    ],
+    ids=[
+        "no-indicators",
+        "unknown-top-key",
+        "entry-not-a-mapping",
+        "denominator-key",
+        "model-typo",
+        "two-missing",
+    ],
+)
+def test_more_broken_definitions_are_rejected(yaml_copy: Path, change, fragments) -> None:
+    _edit(yaml_copy, change)
+    with pytest.raises(IndicatorError) as info:
+        load_indicators(yaml_copy)
+    message = str(info.value)
+    assert message.startswith(str(yaml_copy))
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def test_the_models_message_lists_the_known_models(yaml_copy: Path, reg) -> None:
+    _edit(yaml_copy, _set("ind-anrop", "models", ["telefonkiosk"]))
+    with pytest.raises(IndicatorError) as info:
+        load_indicators(yaml_copy)
+    assert f"expected known model ids ({', '.join(sorted(reg.models))})" in str(info.value)
+
+
+def test_given_model_ids_replace_the_registry(yaml_copy: Path, reg) -> None:
+    """With ``model_ids`` the definitions are checked against those ids only, not the registry."""
+    for path in (None, yaml_copy):
+        with pytest.raises(IndicatorError, match=r"expected known model ids \(moteplassen\)"):
+            load_indicators(path, model_ids={"moteplassen"})
+    _edit(yaml_copy, _set("ind-henvendelser", "id", "ind-telefoner"))  # named by the registry
+    assert "ind-telefoner" in load_indicators(yaml_copy, model_ids=set(reg.models))
+
+
+def test_a_filter_key_named_like_a_dataset_is_kept_in_the_error_path(yaml_copy: Path) -> None:
+    bad = {"dataset": "participants", "filter": {"spells": {"a": 1}}}
+    _edit(yaml_copy, _set("ind-andel-kvinner", "numerator", bad))
+    with pytest.raises(IndicatorError, match=r"\(ind-andel-kvinner\)\.numerator\.filter\.spells"):
+        load_indicators(yaml_copy)
+
+
+def test_an_undefined_indicator_named_by_a_target_says_which_trial(
+    yaml_copy: Path, reg, monkeypatch
+) -> None:
+    target = {"indicator": "ind-ukjent"}
+    monkeypatch.setattr(
+        "coopstats.indicators.load_registry", lambda: _with_targets(reg, MR, target)
+    )
+    with pytest.raises(IndicatorError) as info:
+        load_indicators(yaml_copy)
+    assert f"ind-ukjent i trials.yaml ({MR}, targets)" in str(info.value)
+
+
+def test_the_id_is_added_once_to_the_error_path(yaml_copy: Path) -> None:
+    """Only the entry's own position is named by its id, not a key that happens to look alike."""
+
+    def change(data: dict) -> None:
+        i = _index(data, "ind-anrop")
+        data["indicators"][i][f"indicators[{i}]"] = 1
+
+    _edit(yaml_copy, change)
+    with pytest.raises(IndicatorError) as info:
+        load_indicators(yaml_copy)
+    message = str(info.value)
+    assert message.count("(ind-anrop)") == 1, message

@@ -242,3 +242,30 @@ def test_a_relative_window_needs_at_least_one_month():
     assert Relative(from_months=-1, to_months=0).key() == "intake_date-1m:+0m"
     with pytest.raises(ValueError, match="from_months before to_months"):
         Relative(from_months=1, to_months=0)
+
+
+def test_bounds_are_indexed_by_person_id():
+    people = _people(a="2023-08-21", b="2024-01-31")
+    for window in (FIVE_YEARS, (date(2020, 1, 1), date(2020, 12, 31))):
+        first, last = windows.bounds(window, people)
+        assert first.index.name == last.index.name == "person_id"
+        assert list(first.index) == list(last.index) == ["a", "b"]
+
+
+def test_spells_with_a_missing_kind_or_code_never_count():
+    people = _people(a="2023-08-21", b="2023-08-21", c="2023-08-21")
+    spells = pd.DataFrame(
+        {
+            "person_id": ["a", "b", "c"],
+            "kind": pd.array(["arbeid", None, "ytelse"], dtype="string"),
+            "code": pd.array(["arbeid", "arbeid", None], dtype="string"),
+            "start_date": pd.to_datetime(["2020-01-01"] * 3),
+            "end_date": pd.to_datetime([None] * 3),
+        }
+    )
+    assert windows.overlapping(spells, people, kind="arbeid", window=FIVE_YEARS) == {"a"}
+    assert windows.overlapping(spells, people, kind="arbeid", window=None) == {"a"}
+    assert (
+        windows.overlapping(spells, people, kind="ytelse", codes=["aap"], window=FIVE_YEARS)
+        == set()
+    )
