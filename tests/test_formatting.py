@@ -200,3 +200,23 @@ def test_integers_round_trip_through_grouping(x):
     digits = text.lstrip("-")
     groups = digits.split(NBSP)
     assert all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3
+
+
+def test_rounding_refuses_booleans_negative_decimals_and_non_finite_numbers():
+    """Each refusal says what was wrong (the messages are read by whoever called it)."""
+    with pytest.raises(TypeError, match="^booleans are not numbers here$"):
+        round_half_up(True)
+    with pytest.raises(ValueError, match="^decimals must be >= 0$"):
+        round_half_up(1.25, -1)
+    with pytest.raises(ValueError, match=r"cannot round a non-finite number: inf"):
+        round_half_up(float("inf"))
+
+
+def test_a_float32_is_rounded_as_the_float64_it_converts_to():
+    """A value that is not a Python float is converted first and then rounded from the
+    shortest repr of that float: np.float32(2.675) is 2.67499995… as a float, so 2.67 (from
+    its own repr, «2.675», it would wrongly be 2.68)."""
+    value = np.float32(2.675)
+    assert str(value) == "2.675" and float(value) < 2.675  # the case is what it claims
+    assert round_half_up(value, 2) == Decimal("2.67")
+    assert round_half_up(np.float32(0.5)) == Decimal("1")

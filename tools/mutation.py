@@ -10,8 +10,9 @@ area's files and to run only its tests, and ``mutmut run`` goes through every mu
 is *killed* when a test fails, *survived* when all pass, *timeout* when the tests run far longer
 than on the original code, *no tests* when no selected test reaches the mutated function.
 Mutants listed as equivalent in tests/mutation.yaml (they cannot change behaviour) are left
-out. The score is killed (and timed out) / (all − equivalent). A second run of the same area
-reuses mutmut's results for functions that did not change.
+out. The score is killed (and timed out) / (all − equivalent). Each run starts afresh;
+``--resume`` continues an interrupted run (mutmut re-runs a mutant only when its function
+changed, not when the tests did).
 
 Prints a table and the survivors with their diffs, writes the same as Markdown to
 ``--report`` (default ``_build/mutation/report.md``) for docs/testing.md, and exits 1 when an
@@ -117,14 +118,16 @@ def _mutmut_config(area: Area) -> str:
     )
 
 
-def prepare(area: Area, work: Path) -> Path:
-    """A copy of the project for ``area`` with mutmut configured; mutmut's own results from
-    an earlier run (``mutants/``) are kept, so unchanged functions are not run again."""
+def prepare(area: Area, work: Path, resume: bool = False) -> Path:
+    """A copy of the project for ``area`` with mutmut configured. With ``resume``, mutmut's
+    results from an earlier run (``mutants/``) are kept, so mutants already run are not run
+    again: mutmut re-runs a mutant only when its function changed, not when the tests did, so
+    after new tests start afresh (the default)."""
     folder = work / area.name
     kept = folder / "mutants"
     stash = work / f".{area.name}-mutants"
-    if kept.is_dir():
-        shutil.rmtree(stash, ignore_errors=True)
+    shutil.rmtree(stash, ignore_errors=True)
+    if kept.is_dir() and resume:
         kept.rename(stash)
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(ROOT, folder, ignore=COPY_IGNORE)
@@ -148,8 +151,8 @@ def _mutmut(folder: Path, *args: str, check: bool = True) -> str:
     return done.stdout
 
 
-def run_area(area: Area, work: Path, jobs: int) -> None:
-    folder = prepare(area, work)
+def run_area(area: Area, work: Path, jobs: int, resume: bool = False) -> None:
+    folder = prepare(area, work, resume)
     started = time.perf_counter()
     print(f"[{area.name}] mutmut run in {folder.relative_to(ROOT)} …", flush=True)
     _mutmut(folder, "run", "--max-children", str(jobs))
@@ -202,6 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("areas", nargs="*", help="areas of tests/mutation.yaml (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the results of an interrupted run (only when neither code nor tests changed)",
+    )
     parser.add_argument("--fail-under", type=float, default=90.0)
     parser.add_argument("--report", type=Path, default=WORK / "report.md")
     args = parser.parse_args(argv)
@@ -212,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [a for a in areas if not args.areas or a.name in args.areas]
     WORK.mkdir(parents=True, exist_ok=True)
     for area in chosen:
-        run_area(area, WORK, args.jobs)
+        run_area(area, WORK, args.jobs, args.resume)
         c = area.counts(equivalent)
         print(
             f"[{area.name}] {c['killed']}/{c['all'] - c['equivalent']} killed "
