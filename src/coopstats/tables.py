@@ -261,7 +261,7 @@ class Table:
         """Whether the table's words do not fit across a portrait page.
 
         Such a table is set on a landscape page in PDF and Word (class ``coopstats-wide``,
-        ``styles/landscape.lua``) and its column widths are measured against that page.
+        ``styles/tabeller.lua``) and its column widths are measured against that page.
         """
         need, _ = self._word_room()
         return sum(need) > line_capacity(len(need))

@@ -677,7 +677,7 @@ def complete_sections(body: etree._Element) -> int:
     """Give every section the document's page setup where its own says nothing; return how
     many sections changed.
 
-    Quarto's landscape sections (a ``.landscape`` div, as ``styles/landscape.lua`` makes for
+    Quarto's landscape sections (a ``.landscape`` div, as ``styles/tabeller.lua`` makes for
     wide tables) end the portrait part before them with an empty ``w:sectPr`` and the
     landscape part with one holding only the turned page size, so Word would use its own
     default page, margins and no footer there. Each section ending in a paragraph becomes a
