@@ -15,6 +15,7 @@ writes the generated parts, and every check reads a document with its includes e
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -764,7 +765,7 @@ def quarto_pdf(quarto_project):
         pytest.skip("no TeX (lualatex) for Quarto's PDF")
     project, _ = quarto_project
     quarto = shutil.which("quarto")
-    env = {**__import__("os").environ, "QUARTO_PYTHON": sys.executable}
+    env = {**os.environ, "QUARTO_PYTHON": sys.executable}
     logs = {}
     for doc in REPORTS:
         done = subprocess.run(
