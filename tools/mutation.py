@@ -12,7 +12,8 @@ than on the original code, *no tests* when no selected test reaches the mutated 
 Mutants listed as equivalent in tests/mutation.yaml (they cannot change behaviour) are left
 out. The score is killed (and timed out) / (all − equivalent). Each run starts afresh;
 ``--resume`` continues an interrupted run (mutmut re-runs a mutant only when its function
-changed, not when the tests did).
+changed, not when the tests did); ``--survivors`` continues the last run and then runs again
+every mutant it did not kill, with the tests as they are now (after tests were added).
 
 Prints a table and the survivors with their diffs, writes the same as Markdown to
 ``--report`` (default ``_build/mutation/report.md``) for docs/testing.md, and exits 1 when an
@@ -140,27 +141,55 @@ def prepare(area: Area, work: Path, resume: bool = False) -> Path:
     return folder
 
 
-def _mutmut(folder: Path, *args: str, check: bool = True) -> str:
+def _mutmut(folder: Path, *args: str, check: bool = True, show: bool = False) -> str:
+    """Run mutmut in ``folder``; with ``show`` its progress goes to the terminal."""
     exe = Path(sys.executable).with_name("mutmut")
     done = subprocess.run(
-        [str(exe), *args], cwd=folder, capture_output=True, text=True, check=False
+        [str(exe), *args], cwd=folder, capture_output=not show, text=True, check=False
     )
+    if show:
+        if check and done.returncode != 0:
+            raise SystemExit(f"mutmut {args[0]} failed in {folder} (output above)")
+        return ""
     if check and done.returncode != 0:
         output = done.stdout[-3000:] + done.stderr[-3000:]
         raise SystemExit(f"mutmut {' '.join(args)} failed in {folder}:\n{output}")
     return done.stdout
 
 
-def run_area(area: Area, work: Path, jobs: int, resume: bool = False) -> None:
-    folder = prepare(area, work, resume)
-    started = time.perf_counter()
-    print(f"[{area.name}] mutmut run in {folder.relative_to(ROOT)} …", flush=True)
-    _mutmut(folder, "run", "--max-children", str(jobs))
-    area.seconds = time.perf_counter() - started
+def _results(folder: Path) -> dict[str, str]:
+    out = {}
     for line in _mutmut(folder, "results", "--all", "true").splitlines():
         m = _RESULT.match(line)
         if m:
-            area.results[m.group(1)] = m.group(2).strip()
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+def run_area(
+    area: Area,
+    work: Path,
+    jobs: int,
+    resume: bool = False,
+    survivors: bool = False,
+    equivalent: dict[str, dict] | None = None,
+) -> None:
+    """Run mutmut on ``area``. With ``survivors``, the last run of the area is continued and
+    then every mutant it did not kill (and that is not listed as ``equivalent``) is run again
+    with the current tests (new tests are picked up: mutmut maps them to the functions they
+    reach)."""
+    folder = prepare(area, work, resume or survivors)
+    started = time.perf_counter()
+    print(f"[{area.name}] mutmut run in {folder.relative_to(ROOT)} …", flush=True)
+    _mutmut(folder, "run", "--max-children", str(jobs), show=True)
+    if survivors:
+        skip = equivalent or {}
+        again = [n for n, s in _results(folder).items() if s not in KILLED and n not in skip]
+        print(f"[{area.name}] running {len(again)} mutants not killed again …", flush=True)
+        if again:
+            _mutmut(folder, "run", "--max-children", str(jobs), *again, show=True)
+    area.seconds = time.perf_counter() - started
+    area.results = _results(folder)
     for name, status in area.results.items():
         if status not in KILLED:
             area.diffs[name] = _mutmut(folder, "show", name, check=False).strip()
@@ -210,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the results of an interrupted run (only when neither code nor tests changed)",
     )
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="continue the last run, then run every mutant not killed again with the current tests",
+    )
     parser.add_argument("--fail-under", type=float, default=90.0)
     parser.add_argument("--report", type=Path, default=WORK / "report.md")
     args = parser.parse_args(argv)
@@ -220,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [a for a in areas if not args.areas or a.name in args.areas]
     WORK.mkdir(parents=True, exist_ok=True)
     for area in chosen:
-        run_area(area, WORK, args.jobs, args.resume)
+        run_area(area, WORK, args.jobs, args.resume, args.survivors, equivalent)
         c = area.counts(equivalent)
         print(
             f"[{area.name}] {c['killed']}/{c['all'] - c['equivalent']} killed "
