@@ -678,8 +678,9 @@ def test_scope_resolution(hand):
     assert P.build_population(hand, "Oslo").scope == "nav-oslo"
     with pytest.raises(UnknownUnitError):
         P.build_population(hand, "Atlantis")
-    # a unit without participants: one row with N=0 and "." cells
-    pt = _report(hand, "nav-ost-viken").tables["5.1"]
+    # a unit without participants: one row with N=0 and "." cells (min_count=1: the cross-page
+    # protection of the hand-made delivery, which takes a minute and a half, has no part here)
+    pt = _report(hand, "nav-ost-viken", min_count=1).tables["5.1"]
     assert list(pt.table.frame.index) == ["Øst-Viken (N=0)"]
     assert set(pt.table.frame.iloc[0]) == {"."}
 
