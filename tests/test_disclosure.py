@@ -480,3 +480,116 @@ def test_a_small_cell_with_row_totals_only_hides_one_partner_and_no_zero(data):
     others = [values[i][c] for c in range(n_cols) if c != j and values[i][c] > 0]
     assert partner < n_cols and values[i][partner] == min(others)
     assert p.display().iloc[i, -1] == str(sum(values[i]))  # the row total stays shown
+
+
+# --- the rectangle that unpins a cell (rule 4), hand-worked ---------------------------------------
+
+
+def _with_margins(rows: list[list[int]], row_total: bool = True, column_total: bool = True):
+    values = np.array(rows, dtype=np.int64)
+    if row_total:
+        values = np.column_stack([values, values.sum(axis=1)])
+    if column_total:
+        values = np.vstack([values, values.sum(axis=0)])
+    margins = np.zeros(values.shape, dtype=bool)
+    if row_total:
+        margins[:, -1] = True
+    if column_total:
+        margins[-1, :] = True
+    return values, margins
+
+
+def _hidden_set(hidden: np.ndarray) -> set[tuple[int, int]]:
+    return {(int(i), int(j)) for i, j in np.argwhere(hidden)}
+
+
+def test_unpin_hides_the_cheapest_rectangle_without_zeros():
+    """Cell (0, 0) is pinned. The rectangles through it (corners (k, m), k, m >= 1, margins
+    included) would hide, with the values below:
+        (1,1): 4, 0, 6 (a zero)   (1,2): 9, 7, 6 = 22   (2,1): 4, 8, 5 = 17
+        (2,2): 9, 2, 5 = 16       (1,3), (2,3), (3, m): margins, 30 and more.
+    A zero hides nothing (a reader knows the shown zeros), so (1,1) comes last; the cheapest
+    of the others is (2,2): cells (0,2), (2,2) and (2,0)."""
+    from coopstats.disclosure import _unpin
+
+    values, margins = _with_margins([[3, 4, 9], [6, 0, 7], [5, 8, 2]])
+    hidden = np.zeros(values.shape, dtype=bool)
+    hidden[0, 0] = True
+    assert _unpin((0, 0), values, hidden, margins, True) is True
+    assert _hidden_set(hidden) == {(0, 0), (0, 2), (2, 2), (2, 0)}
+
+
+def test_unpin_adds_only_the_visible_corners_and_skips_rectangles_already_hidden():
+    """(0,0), (0,1), (1,0) and (1,1) are hidden already: that rectangle adds nothing and is no
+    answer. Through (1, m) only (0, m) is new; (0,2) = 5 is cheaper than any other choice (the
+    rectangles through row 2 need two or three cells, 2 + 3 + ... >= 8)."""
+    from coopstats.disclosure import _unpin
+
+    values, margins = _with_margins([[6, 7, 5], [8, 9, 6], [3, 9, 9]])
+    hidden = np.zeros(values.shape, dtype=bool)
+    for p in [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2)]:
+        hidden[p] = True
+    assert _unpin((0, 0), values, hidden, margins, True) is True
+    assert _hidden_set(hidden) == {(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (0, 2)}
+
+
+def test_unpin_without_both_margins_hides_the_cheapest_visible_cell():
+    """With row totals only there are no rectangles to use: the cheapest visible cell is
+    hidden, a non-zero one first (smallest value, an interior cell before a margin)."""
+    from coopstats.disclosure import _unpin
+
+    values, margins = _with_margins([[2, 0, 0], [4, 2, 7]], column_total=False)
+    # row 0 sums to 2: the margin (0, 3) = 2 ties with the interior cell (1, 1) = 2
+    hidden = np.zeros(values.shape, dtype=bool)
+    hidden[0, 0] = True
+    assert _unpin((0, 0), values, hidden, margins, False) is True
+    assert _hidden_set(hidden) == {(0, 0), (1, 1)}
+
+
+def test_unpin_reports_failure_when_everything_is_hidden():
+    from coopstats.disclosure import _unpin
+
+    values, margins = _with_margins([[2, 3], [4, 5]], column_total=False)
+    hidden = np.ones(values.shape, dtype=bool)
+    assert _unpin((0, 0), values, hidden, margins, False) is False
+    assert hidden.all()
+
+
+def test_protect_share_with_a_missing_part():
+    config = DisclosureConfig(min_count=5)
+    assert protect_share(None, 3, config)  # the small denominator alone hides it
+    assert protect_share(pd.NA, 3, config)
+    assert not protect_share(None, 10, config)  # nothing to compute a complement from
+    assert not protect_share(4 + 6, None, config)
+
+
+def test_mask_registry_repr_counts_cells_per_population():
+    masks = MaskRegistry()
+    assert repr(masks) == "MaskRegistry({})"
+    masks.add("b", [("x", "y"), ("x", "z")])
+    masks.add("a", [("x", "y")])
+    assert repr(masks) == "MaskRegistry({'a': 1, 'b': 2})"
+
+
+def test_shares_need_the_margin_they_divide_by():
+    counts = frame([[6, 7], [8, 9]])
+    only_rows = protect(counts, DisclosureConfig(), column_total=False)  # a total column only
+    only_columns = protect(counts, DisclosureConfig(), row_total=False)  # a total row only
+    assert only_rows.shares().loc["r0"].tolist() == ["46\xa0%", "54\xa0%", "100\xa0%"]  # 6/13
+    assert only_columns.shares("column").loc["r0"].tolist() == ["43\xa0%", "44\xa0%"]  # 6/14
+    message = r"shares\(axis='{}'\) needs the margin it divides by in the table"
+    for table, axis in [(only_rows, "column"), (only_rows, "total"), (only_columns, "row")]:
+        with pytest.raises(ValueError, match=message.format(axis)):
+            table.shares(axis)
+    with pytest.raises(ValueError, match="axis must be 'row', 'column' or 'total', got 'x'"):
+        only_rows.shares("x")  # type: ignore[arg-type]
+
+
+def test_shares_hide_a_line_whose_denominator_is_small_even_if_it_is_shown():
+    """A Protected made by hand that shows a small total: its shares are still hidden."""
+    counts = pd.DataFrame([[1, 2, 3], [6, 9, 15], [7, 11, 18]], dtype=np.int64)
+    counts.index = counts.columns = pd.Index(["a", "b", "I alt"], dtype=object)
+    nothing = pd.DataFrame(False, index=counts.index, columns=counts.columns)
+    shown = Protected(counts, nothing, DisclosureConfig())
+    assert shown.shares("row").loc["a"].tolist() == [HIDDEN] * 3
+    assert shown.shares("row").loc["b"].tolist() == ["40\xa0%", "60\xa0%", "100\xa0%"]

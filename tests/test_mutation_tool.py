@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import sys
 from pathlib import Path
@@ -74,6 +75,7 @@ def test_score_leaves_equivalents_out_and_counts_timeouts_as_killed(tool):
     equivalent = {"coopstats.p.x_f__mutmut_4": {"line": "x", "why": "y"}}
     assert area.counts(equivalent) == {
         "all": 6, "killed": 3, "survived": 1, "no tests": 1, "other": 0, "equivalent": 1,
+        "not run": 0,
     }  # fmt: skip
     assert area.score(equivalent) == pytest.approx(60.0)  # 3 of 5
     assert area.score(equivalent, "coopstats.p") == pytest.approx(200 / 3)  # 2 of 3
@@ -99,3 +101,32 @@ def test_a_stale_equivalent_is_one_whose_line_changed(tool):
     moved = {"coopstats.p.x_f__mutmut_4": {"line": "x = 3", "why": "w"}}
     assert tool.stale_equivalents([area], fresh) == []
     assert tool.stale_equivalents([area], moved) == ["coopstats.p.x_f__mutmut_4"]
+
+
+def test_mutants_not_run_are_left_out_of_the_score_and_shown_with_an_interval(tool):
+    area = _area(tool)
+    area.results["coopstats.q.x_g__mutmut_3"] = "not checked"
+    equivalent = {"coopstats.q.x_g__mutmut_3": {"line": "never shown", "why": "w"}}
+    assert area.counts({})["not run"] == 1 and area.counts({})["all"] == 6
+    assert area.score({}) == pytest.approx(50.0)
+    assert tool.stale_equivalents([area], equivalent) == []  # not run: nothing to compare
+    text = tool.report([area], {}, 90)
+    assert "| a | 6 | 3 | 2 | 1 | 0 | 0 | 50.0 % (19–81) | 1 |" in text
+    assert "x_g__mutmut_3" not in text
+
+
+def test_a_sample_takes_every_nth_mutant_by_its_last_digit(tool):
+    names = [f"coopstats.p.x_f__mutmut_{i}" for i in range(1, 101)]
+    for n in (1, 2, 5, 10):
+        chosen = [m for m in names if tool.in_sample(m, n)]
+        assert len(chosen) == 100 // n
+        assert all(fnmatch.fnmatch(m, tool.sample_pattern(n)) == (m in chosen) for m in names)
+    assert [m[-2:] for m in names if tool.in_sample(m, 10)][:3] == ["10", "20", "30"]
+
+
+def test_wilson_interval_by_hand(tool):
+    # 45 of 50: p = 0.9, z = 1.96; centre (0.9 + 0.038416) / 1.076832 = 0.871460,
+    # half-width 1.96 * sqrt((0.09 + 0.019208) / 50) / 1.076832 = 0.085065
+    low, high = tool.wilson(45, 50)
+    assert low == pytest.approx(78.64, abs=0.01) and high == pytest.approx(95.65, abs=0.01)
+    assert tool.wilson(0, 0) == (0.0, 100.0)

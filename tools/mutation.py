@@ -12,8 +12,11 @@ than on the original code, *no tests* when no selected test reaches the mutated 
 Mutants listed as equivalent in tests/mutation.yaml (they cannot change behaviour) are left
 out. The score is killed (and timed out) / (all − equivalent). Each run starts afresh;
 ``--resume`` continues an interrupted run (mutmut re-runs a mutant only when its function
-changed, not when the tests did); ``--survivors`` continues the last run and then runs again
-every mutant it did not kill, with the tests as they are now (after tests were added).
+changed, not when the tests did); ``--survivors`` runs again only the mutants of the last run
+that it did not kill, with the tests as they are now (after tests were added). ``--sample N``
+runs every N-th mutant (those whose number ends in 0 for N = 10, in 0 or 5 for N = 5, …): a
+systematic sample for areas whose tests are too slow to run once per mutant; the report gives
+the score with its 95 % interval.
 
 Prints a table and the survivors with their diffs, writes the same as Markdown to
 ``--report`` (default ``_build/mutation/report.md``) for docs/testing.md, and exits 1 when a
@@ -51,6 +54,30 @@ ALSO_COPY = [
 ]  # fmt: skip
 _RESULT = re.compile(r"^\s*(\S+__mutmut_\d+): (.+)$")
 KILLED = {"killed", "timeout"}
+NOT_RUN = "not checked"
+#: ``--sample N`` runs the mutants whose number ends in one of these digits (every N-th).
+SAMPLE_DIGITS = {1: "0123456789", 2: "02468", 5: "05", 10: "0"}
+
+
+def in_sample(mutant: str, sample: int) -> bool:
+    """Whether ``mutant`` (``…__mutmut_17``) is in the systematic 1-in-``sample`` sample."""
+    return mutant[-1] in SAMPLE_DIGITS[sample]
+
+
+def sample_pattern(sample: int) -> str:
+    """The mutmut name pattern (fnmatch) of the 1-in-``sample`` sample."""
+    return f"*__mutmut_*[{SAMPLE_DIGITS[sample]}]"
+
+
+def wilson(killed: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson score interval of a proportion killed/n, in percent."""
+    if n == 0:
+        return 0.0, 100.0
+    phat = killed / n
+    centre = phat + z * z / (2 * n)
+    spread = z * ((phat * (1 - phat) + z * z / (4 * n)) / n) ** 0.5
+    denominator = 1 + z * z / n
+    return 100 * (centre - spread) / denominator, 100 * (centre + spread) / denominator
 
 
 @dataclass
@@ -61,12 +88,18 @@ class Area:
     results: dict[str, str] = field(default_factory=dict)
     diffs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    sample: int = 1
 
     def counts(self, equivalent: dict[str, dict], module: str | None = None) -> dict[str, int]:
-        """Mutants per outcome, of the whole area or of one ``module`` of it."""
+        """Mutants per outcome, of the whole area or of one ``module`` of it. ``all`` counts
+        the mutants run; ``not run`` those left out (a sample, an interrupted run)."""
         out = {"all": 0, "killed": 0, "survived": 0, "no tests": 0, "other": 0, "equivalent": 0}
+        out["not run"] = 0
         for name, status in self.results.items():
             if module is not None and module_of(name) != module:
+                continue
+            if status == NOT_RUN:
+                out["not run"] += 1
                 continue
             out["all"] += 1
             if name in equivalent:
@@ -189,27 +222,41 @@ def run_area(
     resume: bool = False,
     survivors: bool = False,
     equivalent: dict[str, dict] | None = None,
+    sample: int = 1,
 ) -> None:
-    """Run mutmut on ``area``. With ``survivors``, the last run of the area is continued and
-    then every mutant it did not kill (and that is not listed as ``equivalent``) is run again
+    """Run mutmut on ``area``: every mutant, or with ``sample`` N every N-th (those whose
+    number ends in the digits of :data:`SAMPLE_DIGITS`). With ``survivors``, only the mutants
+    of the last run that were not killed (and are not listed as ``equivalent``) are run again,
     with the current tests (new tests are picked up: mutmut maps them to the functions they
-    reach)."""
+    reach), and, in a sample, those of its mutants not run yet."""
     folder = prepare(area, work, resume or survivors)
+    area.sample = sample
     started = time.perf_counter()
     print(f"[{area.name}] mutmut run in {folder.relative_to(ROOT)} …", flush=True)
-    _mutmut(folder, "run", "--max-children", str(jobs), show=True)
+    run = ["run", "--max-children", str(jobs)]
     if survivors:
         skip = equivalent or {}
         again = [
-            n for n, s in _results(folder, area.files).items() if s not in KILLED and n not in skip
+            n
+            for n, s in _results(folder, area.files).items()
+            if n not in skip
+            and s not in KILLED
+            and (s != NOT_RUN or sample > 1)
+            and in_sample(n, sample)
         ]
         print(f"[{area.name}] running {len(again)} mutants not killed again …", flush=True)
         if again:
-            _mutmut(folder, "run", "--max-children", str(jobs), *again, show=True)
+            _mutmut(folder, *run, *again, show=True)
+    elif sample > 1:
+        _mutmut(folder, *run, sample_pattern(sample), show=True)
+    else:
+        _mutmut(folder, *run, show=True)
     area.seconds = time.perf_counter() - started
     area.results = _results(folder, area.files)
+    if sample > 1:  # results of mutants outside the sample (an earlier run) are left out
+        area.results = {n: s for n, s in area.results.items() if in_sample(n, sample)}
     for name, status in area.results.items():
-        if status not in KILLED:
+        if status not in KILLED and status != NOT_RUN:
             area.diffs[name] = _mutmut(folder, "show", name, check=False).strip()
 
 
@@ -217,8 +264,8 @@ def stale_equivalents(areas: list[Area], equivalent: dict[str, dict]) -> list[st
     """Equivalent entries whose mutant no longer shows the recorded line."""
     stale = []
     for area in areas:
-        for name in area.results:
-            spec = equivalent.get(name)
+        for name, status in area.results.items():
+            spec = equivalent.get(name) if status != NOT_RUN else None
             if spec and spec["line"].strip() not in area.diffs.get(name, ""):
                 stale.append(name)
     return stale
@@ -226,25 +273,40 @@ def stale_equivalents(areas: list[Area], equivalent: dict[str, dict]) -> list[st
 
 def report(areas: list[Area], equivalent: dict[str, dict], fail_under: float) -> str:
     lines = [
-        "| Area | Mutants | Killed | Survived | No tests | Other | Equivalent | Score | Time |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Area | Mutants run | Killed | Survived | No tests | Other | Equivalent | Score "
+        "| Not run | Time |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for area in areas:
-        rows = [(area.name, None, f"{area.seconds / 60:.1f} min")]
+        name = area.name + (f" (1 in {area.sample})" if area.sample > 1 else "")
+        rows = [(name, None, f"{area.seconds / 60:.1f} min")]
         modules = sorted({module_of(n) for n in area.results})
         if len(modules) > 1:
             rows += [(f"– {m.removeprefix('coopstats.')}", m, "") for m in modules]
         for label, module, took in rows:
             c = area.counts(equivalent, module)
+            score = f"{area.score(equivalent, module):.1f} %"
+            if area.sample > 1 or c["not run"]:  # an estimate: give its 95 % interval
+                low, high = wilson(c["killed"], c["all"] - c["equivalent"])
+                score += f" ({low:.0f}–{high:.0f})"
             lines.append(
                 f"| {label} | {c['all']} | {c['killed']} | {c['survived']} | {c['no tests']} "
-                f"| {c['other']} | {c['equivalent']} | {area.score(equivalent, module):.1f} % "
-                f"| {took} |"
+                f"| {c['other']} | {c['equivalent']} | {score} | {c['not run']} | {took} |"
             )
     lines.append("")
     lines.append(f"Threshold: {fail_under:.0f} % of the non-equivalent mutants killed per module.")
+    if any(a.sample > 1 or a.counts(equivalent)["not run"] for a in areas):
+        lines.append(
+            "Where not every mutant was run, the score is that of the mutants run and the "
+            "bracket its 95 % Wilson interval (a sample of every N-th mutant estimates the score "
+            "of all; the mutants an interrupted run reached are no such sample)."
+        )
     for area in areas:
-        left = {n: s for n, s in area.results.items() if s not in KILLED and n not in equivalent}
+        left = {
+            n: s
+            for n, s in area.results.items()
+            if s not in KILLED and s != NOT_RUN and n not in equivalent
+        }
         if not left:
             continue
         lines += ["", f"## {area.name}: not killed ({len(left)})", ""]
@@ -267,6 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="continue the last run, then run every mutant not killed again with the current tests",
     )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        choices=sorted(SAMPLE_DIGITS),
+        default=1,
+        help="run every N-th mutant only (by the last digit of its number), for slow areas",
+    )
     parser.add_argument("--fail-under", type=float, default=90.0)
     parser.add_argument("--report", type=Path, default=WORK / "report.md")
     args = parser.parse_args(argv)
@@ -277,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [a for a in areas if not args.areas or a.name in args.areas]
     WORK.mkdir(parents=True, exist_ok=True)
     for area in chosen:
-        run_area(area, WORK, args.jobs, args.resume, args.survivors, equivalent)
+        run_area(area, WORK, args.jobs, args.resume, args.survivors, equivalent, args.sample)
         c = area.counts(equivalent)
         print(
             f"[{area.name}] {c['killed']}/{c['all'] - c['equivalent']} killed "
