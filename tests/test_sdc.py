@@ -760,3 +760,133 @@ def test_a_row_total_shown_with_its_cells_hidden_needs_no_more(data) -> None:
         [Item(key(unit="A")), Item(key(unit="A", gender="K")), Item(key(unit="A", gender="M"))]
     )
     assert sdc.protect(system, t) == {key(unit="A", gender="K"), key(unit="A", gender="M")}
+
+
+# --------------------------------------------------------------------------- 6. records and texts
+
+
+def test_key_text_names_every_variable_or_the_total() -> None:
+    assert sdc.key_text(key(unit="nav-oslo", gender="K")) == "gender=K, unit=nav-oslo"
+    assert sdc.key_text(TOTAL) == "I alt"
+
+
+def test_fact_json_by_hand() -> None:
+    a, b = key(unit="A"), key(unit="B")
+    share = Fact(Item(a, "share", ((1, TOTAL), (-1, b)), 1), "share", 333)
+    as_json = {
+        "cell": [["unit", "A"]],
+        "shown": "share",
+        "den": [[1, []], [-1, [["unit", "B"]]]],
+        "decimals": 1,
+        "value": 333,
+    }
+    assert share.to_json() == as_json
+    assert Fact.from_json(as_json) == share
+    assert Fact(Item(a), "hidden").to_json() == {"cell": [["unit", "A"]], "shown": "hidden"}
+    assert Fact.from_json({"cell": [["unit", "A"]], "shown": "count", "value": 4}) == Fact(
+        Item(a), "count", 4
+    )
+    # a share written without its decimals has none
+    older = {"cell": [["unit", "A"]], "shown": "share", "den": [[1, []]], "value": 33}
+    assert Fact.from_json(older) == Fact(Item(a, "share", ((1, TOTAL),), 0), "share", 33)
+
+
+def test_failure_describes_its_interval_in_norwegian() -> None:
+    open_ended = sdc.Failure(POP, key(unit="A"), 1.0, float("inf"), "bevislig liten")
+    assert open_ended.describe() == "deltakere: unit=A ligger mellom 1 og ∞ (bevislig liten)"
+    pinned = sdc.Failure(POP, TOTAL, 2.0, 2.5, "bestemt")
+    assert pinned.describe() == "deltakere: I alt ligger mellom 2 og 2.5 (bestemt)"
+
+
+def test_item_cost_counts_the_persons_and_the_items_a_cell_would_take_away() -> None:
+    system = build([("A", "K", "ung")] * 3 + [("B", "M", "eldre")] * 4)
+    a, b = key(unit="A"), key(unit="B")
+    system.add([Item(a), Item(a, "share", ((1, TOTAL),), 0), Item(b), Item(TOTAL)])
+    assert sdc._item_cost(system, set()) == {a: (3, 2), b: (4, 1), TOTAL: (7, 1)}
+    assert sdc._item_cost(system, {a}) == {b: (4, 1), TOTAL: (7, 1)}
+
+
+def test_with_metadata_adds_the_record_only_when_there_is_one() -> None:
+    assert sdc.with_metadata({"text/plain": "x"}, None) == {"text/plain": "x"}
+    assert sdc.with_metadata({"text/plain": "x"}, {"a": 1}) == {
+        "text/plain": "x",
+        sdc.MIME_TYPE: {"a": 1},
+    }
+
+
+def test_read_metadata_merges_pages_and_refuses_two_code_lists() -> None:
+    fact = {"cell": [["unit", "A"]], "shown": "count", "value": 6}
+    same_reordered = {"value": 6, "shown": "count", "cell": [["unit", "A"]]}
+    records = [
+        {"population": POP, "page": "p1", "codes": {"unit": ["A", "B"]}, "facts": [fact]},
+        {"population": POP, "codes": {"unit": ["A", "B"]}, "facts": [same_reordered]},
+    ]
+    merged = sdc.read_metadata(records)[POP]
+    assert list(merged["facts"].values()) == [Fact(Item(key(unit="A")), "count", 6)]
+    assert merged["pages"][key(unit="A")] == {"p1", "?"}
+    records.append({"population": POP, "codes": {"unit": ["B", "A"]}, "facts": []})
+    with pytest.raises(ValueError, match=f"^{POP}: unit has two code lists$"):
+        sdc.read_metadata(records)
+
+
+def test_notebook_records_are_read_from_every_output_with_the_page_named(tmp_path) -> None:
+    rec = {"population": POP, "codes": {}, "facts": []}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": "tekst"},
+            {"cell_type": "code", "outputs": [{"output_type": "stream", "text": "x"}]},
+            {
+                "cell_type": "code",
+                "outputs": [
+                    {"output_type": "display_data", "data": {"text/plain": "tabell"}},
+                    {"output_type": "display_data", "data": {sdc.MIME_TYPE: [rec, rec]}},
+                    {"output_type": "display_data", "data": {sdc.MIME_TYPE: {**rec, "page": "p"}}},
+                ],
+            },
+        ]
+    }
+    path = tmp_path / "fylke-oslo.ipynb"
+    path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    empty = tmp_path / "tom.ipynb"
+    empty.write_text("{}", encoding="utf-8")
+    pages = [r["page"] for r in sdc.iter_notebook_metadata([empty, path])]
+    assert pages == ["fylke-oslo", "fylke-oslo", "p"]
+
+
+def test_rectangles_through_a_cell_by_hand() -> None:
+    """unit (A, B) x gender (K, M) with margins: through (A, K) the other corners are
+    (B or margin) x (M or margin): four rectangles."""
+    system = _counted(
+        {("A", "K"): 3, ("A", "M"): 4, ("B", "K"): 5, ("B", "M"): 6},
+        {"unit": ("A", "B"), "gender": ("K", "M")},
+        GENDER_TABLE,
+    )
+    got = {frozenset(c) for c in sdc._rectangles(system, key(unit="A", gender="K"))}
+    ak = {"unit": "A", "gender": "K"}
+
+    def corner(**change: str) -> Key:
+        return make_key({v: c for v, c in {**ak, **change}.items() if c != "*"})
+
+    expected = {
+        frozenset({corner(unit=u), corner(gender=g), corner(unit=u, gender=g)})
+        for u in ("B", "*")
+        for g in ("M", "*")
+    }
+    assert got == expected
+    # a margin cell has rectangles too: (A, *) with (B or *) x (K or M)
+    through_margin = {frozenset(c) for c in sdc._rectangles(system, key(unit="A"))}
+    assert frozenset({key(unit="B"), key(unit="A", gender="K"), key(unit="B", gender="K")}) in (
+        through_margin
+    )
+    assert len(through_margin) == 4
+
+
+def test_margins_are_not_known_from_the_total_alone() -> None:
+    """Every cell over the shared variables counts, not only those the common items show: the
+    total (7) alone leaves the unit cells open; without any items there is nothing to know."""
+    system = build([("A", "K", "ung")] * 3 + [("B", "M", "eldre")] * 4)
+    system.add(count_items(system))
+    assert not sdc._margins_known(system, {"unit"}, [Item(TOTAL)], set())
+    units = [Item(TOTAL), Item(key(unit="A")), Item(key(unit="B"))]
+    assert sdc._margins_known(system, {"unit"}, units, set())
+    assert not sdc._margins_known(build([("A", "K", "ung")]), {"unit"}, [], set())
