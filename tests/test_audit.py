@@ -12,6 +12,8 @@ pin them (10), and with the shown margins every other hidden cell too.
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -201,14 +203,18 @@ def test_min_count_from_records_the_largest_when_they_disagree(
 
 def test_the_threshold_matters(tmp_path: Path, system: sdc.System) -> None:
     # unit A's two women hidden alone on a page without A's total: 1..10 at min_count 5 is
-    # fine, but at 12 every value it can take is below the threshold (provably small)
+    # fine, but at 12 every value it can take is below the threshold (provably small), and
+    # the 10 women shown are a small count too
     build = tmp_path / "nb"
     items = [cell(gender="K"), cell(unit="A", gender="K")]
     write_page(build, "kvinner", record(system, {A_K}, items, "kvinner"))
     assert audit.audit_build(build).ok
     report = audit.audit_build(build, min_count=12)
-    assert [f.cell for f in report.findings] == [A_K]
-    assert report.findings[0].failure.reason == "bevislig liten"
+    assert [(f.kind, f.cell) for f in report.findings] == [
+        ("shown-small", make_key({"gender": "K"})),
+        ("audit", A_K),
+    ]
+    assert report.findings[1].failure.reason == "bevislig liten"
 
 
 def test_pages_with_two_code_lists_are_reported_not_audited(
@@ -353,7 +359,7 @@ def test_a_hidden_cell_is_provably_small_exactly_below_the_threshold(
 ) -> None:
     """A page shows all women and ':' for the one woman of unit A: she can be anything from
     1 to the number of women, so she is safe when there are t women and provably small when
-    there are t - 1."""
+    there are t - 1 (and then the t - 1 women shown are a small count themselves)."""
     for women, ok in ((t, True), (t - 1, False)):
         pop = _unit_gender({("A", "K"): 1, ("B", "K"): women - 1, ("A", "M"): 7, ("B", "M"): 9})
         items = [cell(gender="K"), cell(unit="A", gender="K")]
@@ -363,7 +369,8 @@ def test_a_hidden_cell_is_provably_small_exactly_below_the_threshold(
         assert report.populations[0].min_count == t
         assert report.ok is ok, (women, [f.describe() for f in report.findings])
         if not ok:
-            (finding,) = report.findings
+            small, finding = report.findings
+            assert (small.kind, small.cell) == ("shown-small", make_key({"gender": "K"}))
             assert finding.cell == A_K and finding.failure.reason == "bevislig liten"
             assert (finding.failure.low, finding.failure.high) == (1, t - 1)
 
@@ -437,3 +444,466 @@ def test_protected_pages_pass_the_audit_at_every_threshold(tmp_path: Path, t: in
         weaker = audit.audit_build(_pages(tmp_path / f"uten-{n}", pop, hidden - {k}, t))
         assert not weaker.ok, f"{k} shown again: the audit at {t} did not notice"
         assert all(f.kind == "audit" for f in weaker.findings)
+
+
+# --------------------------------------------------------------------------- the report's text
+#
+# The findings, their texts and the summary are what the person running the build reads; the
+# expected lines below are worked out by hand from the fixtures (see the module docstring).
+
+FINISHED = r"Ferdig på \d+,\d s: "
+
+
+def raw_page(
+    directory: Path,
+    name: str,
+    facts: list[dict[str, Any]],
+    codes: dict[str, list[str]] | None = None,
+    population: str = POP,
+    min_count: int | None = 5,
+) -> Path:
+    """A page with one hand-written disclosure record (``min_count=None``: none stated)."""
+    rec: dict[str, Any] = {
+        "population": population,
+        "page": name,
+        "codes": {"unit": ["A", "B"]} if codes is None else codes,
+        "facts": facts,
+    }
+    if min_count is not None:
+        rec["min_count"] = min_count
+    return write_page(directory, name, rec)
+
+
+def shown(value: int | None, shown_as: str = "count", **pairs: str) -> dict[str, Any]:
+    """The JSON of one fact about the cell ``pairs``: a count, ``hidden`` or ``nil``."""
+    out: dict[str, Any] = {"cell": [[v, c] for v, c in sorted(pairs.items())], "shown": shown_as}
+    if value is not None:
+        out["value"] = value
+    return out
+
+
+def share(shown_as: str, **pairs: str) -> dict[str, Any]:
+    """A share of the cell ``pairs`` over the population total, hidden or nil."""
+    return {**shown(None, shown_as, **pairs), "den": [[1, []]], "decimals": 0}
+
+
+def test_the_report_of_a_leak_names_every_pinned_cell_and_its_pages(
+    leaky: Path, system: sdc.System, hidden: set[Key]
+) -> None:
+    """Shown: total 29, A 12, B 17, K 10, M 19 and A's men by age 5 + 5. So A's men are 10,
+    A's women 12 - 10 = 2 (small), B's men 19 - 10 = 9 and B's women 10 - 2 = 8. A page of
+    the young (15, on no line through those cells) is read but never named."""
+    write_page(leaky, "ung", record(system, hidden, [cell(age="ung")], "ung"))
+    report = audit.audit_build(leaky)
+
+    b_k, b_m = make_key({"unit": "B", "gender": "K"}), make_key({"unit": "B", "gender": "M"})
+    assert [(f.kind, f.cell, f.own, f.related) for f in report.findings] == [
+        ("audit", A_K, ("enhet-a", "tabell"), ("enhet-a", "tabell")),
+        ("audit", b_k, ("tabell",), ("enhet-a", "tabell")),
+        ("audit", A_M, ("enhet-a", "tabell"), ("alder", "enhet-a", "tabell")),
+        ("audit", b_m, ("tabell",), ("enhet-a", "tabell")),
+    ]
+    assert [f.population for f in report.findings] == [POP] * 4
+    assert report.findings[2].pages == ("enhet-a", "tabell", "alder")
+    assert [(f.failure.low, f.failure.high, f.failure.reason) for f in report.findings] == [
+        (2, 2, "bevislig liten"),
+        (8, 8, "bestemt"),
+        (10, 10, "bestemt"),
+        (9, 9, "bestemt"),
+    ]
+    lines = report.summary_lines()
+    assert lines[:-1] == [
+        f"Personvernrevisjon av {leaky}: 4 sider lest, 4 med personvernmetadata",
+        "  deltakere: 4 sider, 12 tall, 4 skjulte celler, min_count 5: 4 feil",
+        "FEIL deltakere: gender=K, unit=A ligger mellom 2 og 2 (bevislig liten); "
+        "cellen står på: enhet-a, tabell",
+        "FEIL deltakere: gender=K, unit=B ligger mellom 8 og 8 (bestemt); "
+        "cellen står på: tabell; celler på samme linjer står på: enhet-a",
+        "FEIL deltakere: gender=M, unit=A ligger mellom 10 og 10 (bestemt); "
+        "cellen står på: enhet-a, tabell; celler på samme linjer står på: alder",
+        "FEIL deltakere: gender=M, unit=B ligger mellom 9 og 9 (bestemt); "
+        "cellen står på: tabell; celler på samme linjer står på: enhet-a",
+    ]
+    assert re.fullmatch(FINISHED + r"4 feil\.", lines[-1])
+
+
+def test_the_report_of_a_clean_build_of_one_page(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "enheter", [shown(20), shown(12, unit="A"), shown(8, unit="B")])
+    before = time.perf_counter()
+    report = audit.audit_build(build)
+    took = time.perf_counter() - before
+    assert 0 < report.seconds <= took
+    lines = report.summary_lines()
+    assert lines[:-1] == [
+        f"Personvernrevisjon av {build}: 1 side lest, 1 med personvernmetadata",
+        "  deltakere: 1 side, 3 tall, 0 skjulte celler, min_count 5: ingen feil",
+    ]
+    assert re.fullmatch(FINISHED + r"ingen feil\.", lines[-1])
+    assert report.notes == []
+
+
+def test_the_summary_of_the_seconds_uses_a_decimal_comma(tmp_path: Path) -> None:
+    report = audit.AuditReport(tmp_path, 0, 0, [], [], seconds=12.34)
+    assert report.summary_lines()[-1] == "Ferdig på 12,3 s: ingen feil."
+
+
+def test_each_population_is_summed_up_on_its_own(
+    clean: Path, system: sdc.System, hidden: set[Key]
+) -> None:
+    """«ansatte»: the total 20 with A and B hidden on a1, A = 12 shown on a2 (so B = 8 is
+    pinned); «deltakere»: pages of two code lists for gender (not audited); «veiledere»: one
+    page, nothing hidden."""
+    raw_page(
+        clean,
+        "a1",
+        [shown(20), shown(None, "hidden", unit="A"), shown(None, "hidden", unit="B")],
+        population="ansatte",
+    )
+    raw_page(clean, "a2", [shown(12, unit="A")], population="ansatte")
+    rec = record(system, set(), SPLIT_A_M, "alder")
+    rec["codes"]["gender"] = ["K", "M", "_mangler"]
+    write_page(clean, "alder", rec)
+    raw_page(
+        clean, "v1", [shown(20), shown(12, unit="A"), shown(8, unit="B")], population="veiledere"
+    )
+
+    report = audit.audit_build(clean)
+
+    assert [(p.name, p.audited) for p in report.populations] == [
+        ("ansatte", True),
+        ("deltakere", False),
+        ("veiledere", True),
+    ]
+    assert [(f.population, f.kind, f.cell) for f in report.findings] == [
+        ("ansatte", "hidden-shown", make_key({"unit": "A"})),
+        ("ansatte", "audit", make_key({"unit": "B"})),
+        ("deltakere", "codes", ()),
+    ]
+    lines = report.summary_lines()
+    assert lines[:-1] == [
+        f"Personvernrevisjon av {clean}: 6 sider lest, 6 med personvernmetadata",
+        "  ansatte: 2 sider, 4 tall, 2 skjulte celler, min_count 5: 2 feil",
+        "  deltakere: 3 sider, 11 tall, 0 skjulte celler, min_count 5: ikke revidert",
+        "  veiledere: 1 side, 3 tall, 0 skjulte celler, min_count 5: ingen feil",
+        "FEIL ansatte: unit=A: skjult på én side, men vist på en annen (skjult på a1; 12 på a2); "
+        "cellen står på: a1, a2",
+        "FEIL ansatte: unit=B ligger mellom 8 og 8 (bestemt); cellen står på: a1; "
+        "celler på samme linjer står på: a2",
+        "FEIL deltakere: variabelen gender har ulike koder på ulike sider "
+        "(['K', 'M', '_mangler'] på alder; ['K', 'M'] på enhet-a, tabell); "
+        "sidene er ikke fra samme kjøring; sider: alder, enhet-a, tabell",
+    ]
+    assert re.fullmatch(FINISHED + r"3 feil\.", lines[-1])
+    assert report.facts == 4 + 11 + 3
+    assert report.hidden == 2
+
+
+def test_a_population_of_one_hidden_cell_says_so_in_the_singular(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "p", [shown(None, "hidden", unit="A")])
+    raw_page(build, "q", [shown(None, "hidden", unit="A")])
+    report = audit.audit_build(build)
+    assert report.ok
+    assert report.summary_lines()[1] == (
+        "  deltakere: 2 sider, 1 tall, 1 skjult celle, min_count 5: ingen feil"
+    )
+
+
+def test_pages_of_two_deliveries_are_reported_with_their_code_lists(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    codes = {"unit": ["1", "2"], "gender": ["K", "M"]}
+    raw_page(build, "gammel", [shown(20, unit="1"), shown(9, gender="K")], codes=codes)
+    raw_page(build, "ny", [shown(20, unit="1")], codes={"unit": ["1", "2", "3"]})
+    raw_page(build, "nyere", [shown(20, unit="1")], codes={"unit": ["1", "2", "3"]})
+    report = audit.audit_build(build)
+    (finding,) = report.findings
+    assert (finding.population, finding.kind, finding.cell) == (POP, "codes", ())
+    assert finding.own == ("gammel", "ny", "nyere")
+    assert finding.describe() == (
+        "deltakere: variabelen unit har ulike koder på ulike sider "
+        "(['1', '2'] på gammel; ['1', '2', '3'] på ny, nyere); "
+        "sidene er ikke fra samme kjøring; sider: gammel, ny, nyere"
+    )
+    assert report.populations == [
+        audit.PopulationSummary(POP, 3, 2, 0, 5, audited=False)  # 20 for unit 1 counted once
+    ]
+    assert report.populations[0].audited is False
+
+
+def test_a_variable_without_codes_is_reported(tmp_path: Path) -> None:
+    """A page about gender and age whose record lists only the codes of unit."""
+    build = tmp_path / "nb"
+    raw_page(build, "y", [shown(12, unit="A")])
+    raw_page(build, "x", [shown(7, unit="A", gender="K", age="ung")])
+    report = audit.audit_build(build)
+    (finding,) = report.findings
+    assert (finding.population, finding.kind, finding.cell, finding.own) == (
+        POP,
+        "codes",
+        (),
+        ("x", "y"),
+    )
+    assert finding.describe() == (
+        "deltakere: personvernmetadata mangler kodene til age, gender; sider: x, y"
+    )
+
+
+def test_published_numbers_that_contradict_each_other_cannot_be_audited(
+    clean: Path, system: sdc.System, hidden: set[Key]
+) -> None:
+    """B is 17; a table that says 18 makes A + B = 30 while the total is 29."""
+    rec = record(system, hidden, TABLE, "tabell")
+    b = [f for f in rec["facts"] if f["cell"] == [["unit", "B"]]]
+    assert [f["value"] for f in b] == [17]
+    b[0]["value"] = 18
+    write_page(clean, "tabell", rec)
+    report = audit.audit_build(clean)
+    (finding,) = report.findings
+    assert (finding.population, finding.kind, finding.cell, finding.own) == (
+        POP,
+        "infeasible",
+        (),
+        ("enhet-a", "tabell"),
+    )
+    assert finding.describe() == (
+        "deltakere: de publiserte tallene kan ikke revideres (disclosure audit: the published "
+        "facts contradict each other); sider: enhet-a, tabell"
+    )
+
+
+def test_a_cell_that_no_page_shows_but_the_others_pin_is_reported(tmp_path: Path) -> None:
+    """Total 20 and A 10 shown on one page, B 8 on another: C, on no page, is 2."""
+    build = tmp_path / "nb"
+    codes = {"unit": ["A", "B", "C"]}
+    raw_page(build, "u1", [shown(20), shown(10, unit="A")], codes=codes)
+    raw_page(build, "u2", [shown(8, unit="B")], codes=codes)
+    report = audit.audit_build(build)
+    (finding,) = report.findings
+    assert (finding.kind, finding.cell, finding.own, finding.related) == (
+        "audit",
+        make_key({"unit": "C"}),
+        (),
+        ("u1", "u2"),
+    )
+    assert finding.describe() == (
+        "deltakere: unit=C ligger mellom 2 og 2 (upublisert, bevislig liten); "
+        "cellen er ikke publisert; celler på samme linjer står på: u1, u2"
+    )
+
+
+# --------------------------------------------------------------------------- between pages
+
+
+def test_a_cell_hidden_on_one_page_and_zero_on_another(tmp_path: Path) -> None:
+    """':' promises at least one, '-' says zero: the pages disagree (and no table fits)."""
+    build = tmp_path / "nb"
+    raw_page(build, "n1", [shown(None, "nil", unit="A")])
+    raw_page(build, "n2", [shown(None, "hidden", unit="A"), shown(9, unit="B")])
+    report = audit.audit_build(build)
+    assert [(f.kind, f.cell, f.own) for f in report.findings] == [
+        ("hidden-shown", make_key({"unit": "A"}), ("n1", "n2")),
+        ("infeasible", (), ("n1", "n2")),
+    ]
+    assert report.findings[0].describe() == (
+        "deltakere: unit=A: skjult på én side, men vist på en annen (skjult på n2; 0 på n1); "
+        "cellen står på: n1, n2"
+    )
+
+
+def test_a_cell_zero_on_one_page_and_a_number_on_another(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "n1", [shown(None, "nil", unit="A"), shown(9, unit="B")])
+    raw_page(build, "n2", [shown(7, unit="A")])
+    raw_page(build, "n3", [shown(7, unit="A")])
+    report = audit.audit_build(build)
+    assert [(f.kind, f.cell, f.own) for f in report.findings] == [
+        ("numbers", make_key({"unit": "A"}), ("n1", "n2", "n3")),
+    ]
+    assert report.findings[0].message == "deltakere: unit=A: ulike tall (0 på n1; 7 på n2, n3)"
+
+
+def test_two_numbers_and_a_hidden_one_for_one_cell(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "p1", [shown(7, unit="B"), shown(None, "hidden", unit="A")])
+    raw_page(build, "p2", [shown(9, unit="B")])
+    raw_page(build, "p3", [shown(None, "hidden", unit="B")])
+    report = audit.audit_build(build)
+    assert [(f.kind, f.cell, f.own) for f in report.findings] == [
+        ("numbers", make_key({"unit": "B"}), ("p1", "p2", "p3")),
+    ]
+    assert report.findings[0].message == (
+        "deltakere: unit=B: ulike tall (skjult på p3; 7 på p1; 9 på p2)"
+    )
+
+
+def test_two_numbers_for_one_cell_are_named_with_their_pages(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "p1", [shown(7, unit="B")])
+    raw_page(build, "p2", [shown(9, unit="B")])
+    (finding,) = audit.audit_build(build).findings
+    assert finding.describe() == (
+        "deltakere: unit=B: ulike tall (7 på p1; 9 på p2); cellen står på: p1, p2"
+    )
+
+
+def test_a_share_hidden_on_one_page_hides_its_cell(tmp_path: Path) -> None:
+    """A share ':' hides its numerator as a count ':' does, and '-' says it is zero: a page
+    that prints the count is as inconsistent with it as with a hidden count."""
+    build = tmp_path / "nb"
+    raw_page(build, "andeler", [shown(20), share("hidden", unit="A"), share("nil", unit="B")])
+    raw_page(build, "antall", [shown(12, unit="A"), shown(8, unit="B")])
+    report = audit.audit_build(build)
+    assert [(f.kind, f.cell, f.own) for f in report.findings] == [
+        ("hidden-shown", make_key({"unit": "A"}), ("andeler", "antall")),
+        ("numbers", make_key({"unit": "B"}), ("andeler", "antall")),
+    ]
+    assert [f.message for f in report.findings] == [
+        "deltakere: unit=A: skjult på én side, men vist på en annen (skjult på andeler; "
+        "12 på antall)",
+        "deltakere: unit=B: ulike tall (0 på andeler; 8 på antall)",
+    ]
+
+
+# --------------------------------------------------------------------------- small counts shown
+
+
+@pytest.mark.parametrize("t", [3, 5, 10])
+def test_a_small_count_shown_is_reported_on_its_own(tmp_path: Path, t: int) -> None:
+    """A count of 1..t-1 printed in the clear fails the audit at t even when it pins nothing;
+    t itself, zero ('-' or a count of 0) and hidden cells do not."""
+    build = tmp_path / "nb"
+    big = {"unit": ["A", "B", "C", "D", "E"]}
+    raw_page(
+        build,
+        "p1",
+        [shown(t - 1, unit="A"), shown(t, unit="B"), shown(0, unit="C")],
+        codes=big,
+        min_count=t,
+    )
+    raw_page(
+        build, "p2", [shown(1, unit="D"), shown(None, "nil", unit="E")], codes=big, min_count=t
+    )
+    raw_page(build, "p3", [shown(t - 1, unit="A")], codes=big, min_count=t)
+    report = audit.audit_build(build)
+    assert not report.ok
+    assert [(f.population, f.kind, f.cell, f.own) for f in report.findings] == [
+        (POP, "shown-small", make_key({"unit": "A"}), ("p1", "p3")),
+        (POP, "shown-small", make_key({"unit": "D"}), ("p2",)),
+    ]
+    assert [f.describe() for f in report.findings] == [
+        f"deltakere: unit=A: {t - 1} er vist, men er færre enn {t}; cellen står på: p1, p3",
+        f"deltakere: unit=D: 1 er vist, men er færre enn {t}; cellen står på: p2",
+    ]
+    # at a threshold of 1 nothing is small
+    assert audit.audit_build(build, min_count=1).ok
+
+
+def test_a_small_count_shown_fails_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "p", [shown(2, unit="A"), shown(9, unit="B")])
+    assert cli.main(["audit", "--build", str(build)]) == 1
+    assert "FEIL deltakere: unit=A: 2 er vist, men er færre enn 5" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+def test_pages_that_state_no_threshold_are_audited_at_the_default(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "p", [shown(4, unit="A"), shown(9, unit="B")], min_count=None)
+    report = audit.audit_build(build)
+    assert report.populations[0].min_count == 5
+    assert report.notes == ["deltakere: sidene oppgir ingen min_count; revisjonen bruker 5"]
+    assert "Merk: deltakere: sidene oppgir ingen min_count; revisjonen bruker 5" in (
+        report.summary_lines()
+    )
+    assert [f.kind for f in report.findings] == ["shown-small"]  # 4 < 5
+    # --min-count needs no note when the pages state nothing
+    report = audit.audit_build(build, min_count=3)
+    assert (report.populations[0].min_count, report.notes, report.ok) == (3, [], True)
+
+
+def test_the_threshold_the_pages_state_needs_no_note(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "p", [shown(4, unit="A")], min_count=3)
+    raw_page(build, "q", [shown(9, unit="B")], min_count=3)
+    for requested in (None, 3):
+        report = audit.audit_build(build, min_count=requested)
+        assert (report.populations[0].min_count, report.notes, report.ok) == (3, [], True)
+
+
+def test_pages_that_disagree_about_the_threshold_are_noted(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "p", [shown(9, unit="A")], min_count=5)
+    raw_page(build, "q", [shown(9, unit="B")], min_count=3)
+    raw_page(build, "r", [shown(9, unit="B")], min_count=3)
+    report = audit.audit_build(build)
+    assert report.notes == [
+        "deltakere: sidene oppgir ulike min_count (3, 5); revisjonen bruker den største, 5"
+    ]
+    report = audit.audit_build(build, min_count=8)
+    assert report.notes == [
+        "deltakere: sidene oppgir min_count 3, 5; revisjonen bruker 8 (--min-count)"
+    ]
+    assert report.populations[0].min_count == 8
+
+
+# --------------------------------------------------------------------------- unreadable pages
+
+
+def test_a_notebook_that_is_not_json_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = tmp_path / "nb"
+    raw_page(build, "god", [shown(9, unit="A")])
+    bad = build / "halv.ipynb"
+    bad.write_text('{"cells": [', encoding="utf-8")
+    pattern = rf"{re.escape(str(bad))} er ikke en lesbar notatbok \(.+\); kjør coopstats run først"
+    with pytest.raises(audit.AuditError) as caught:
+        audit.audit_build(build)
+    assert re.fullmatch(pattern, str(caught.value))
+    assert cli.main(["audit", "--build", str(build)]) == 2
+    assert re.fullmatch(f"coopstats audit: {pattern}\n", capsys.readouterr().err)
+
+
+def test_a_notebook_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    build = tmp_path / "nb"
+    bad = build / "latin1.ipynb"
+    build.mkdir()
+    bad.write_bytes('{"cells": [], "x": "Bodø"}'.encode("latin-1"))
+    pattern = rf"{re.escape(str(bad))} er ikke en lesbar notatbok \(.+\); kjør coopstats run først"
+    with pytest.raises(audit.AuditError) as caught:
+        audit.audit_build(build)
+    assert re.fullmatch(pattern, str(caught.value))
+
+
+@pytest.mark.parametrize(
+    ("left_out", "named"),
+    [(("codes",), "codes"), (("population", "facts"), "population, facts")],
+)
+def test_a_record_without_its_parts_is_an_error(
+    tmp_path: Path, left_out: tuple[str, ...], named: str
+) -> None:
+    build = tmp_path / "nb"
+    rec = {"population": POP, "min_count": 5, "codes": {"unit": ["A"]}, "facts": []}
+    path = write_page(build, "p", {k: v for k, v in rec.items() if k not in left_out})
+    with pytest.raises(audit.AuditError) as caught:
+        audit.audit_build(build)
+    assert str(caught.value) == (
+        f"{path}: personvernmetadata uten {named}; kjør coopstats run først"
+    )
+
+
+def test_the_build_of_a_project_is_found_from_a_folder_inside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "prosjekt" / "reports").mkdir(parents=True)
+    (tmp_path / "annet").mkdir()
+    root = _project(tmp_path / "prosjekt")
+    elsewhere = _project(tmp_path / "annet")
+    monkeypatch.chdir(elsewhere)
+    found = audit.default_build_dir(root / "reports")
+    assert found.resolve() == (root / "_build" / "notebooks").resolve()

@@ -890,3 +890,15 @@ def test_margins_are_not_known_from_the_total_alone() -> None:
     units = [Item(TOTAL), Item(key(unit="A")), Item(key(unit="B"))]
     assert sdc._margins_known(system, {"unit"}, units, set())
     assert not sdc._margins_known(build([("A", "K", "ung")]), {"unit"}, [], set())
+
+
+def test_protect_says_which_cell_it_cannot_protect(monkeypatch) -> None:
+    """When no mend is found (or the rounds run out), protect raises RuntimeError naming the
+    population and the cell; the publication plan catches it and hides every figure."""
+    system = _counted({("K",): 1, ("M",): 2}, {"gender": ("K", "M")}, [("gender",)])
+    system.add(Item(k) for k in system.values)
+    with pytest.raises(RuntimeError, match="^deltakere: protection did not converge$"):
+        sdc.protect(system, 2, max_rounds=1)  # the second round would find it protected
+    monkeypatch.setattr(sdc, "_mend", lambda *args: None)
+    with pytest.raises(RuntimeError, match="^deltakere: cannot protect gender=K$"):
+        sdc.protect(system, 2)

@@ -6,9 +6,12 @@ shows (a count, a share, ``:``, ``-``) and which cell it is about, never a hidde
 :func:`audit_build` reads every executed notebook of a build directory, merges the records per
 population and runs the attacker's integer program (:func:`coopstats.sdc.audit_facts`) on
 everything the build publishes, across pages. Besides the failures of that program it reports
-two inconsistencies between pages that the program takes for granted:
+a count shown although it is small (``1 <= count < min_count``: the program checks only hidden
+and unpublished cells, and a protected page never shows one), and two inconsistencies between
+pages that the program takes for granted:
 
-* a cell hidden (``:``) on one page and shown as a number (or ``-``) on another;
+* a cell hidden (``:``, as a count or as the numerator of a share) on one page and shown as a
+  number (or ``-``) on another;
 * a cell shown with two different numbers;
 
 and a population whose pages disagree about a variable's codes (pages of two deliveries) is
@@ -54,9 +57,10 @@ class Finding:
     inconsistency between pages. ``pages`` are the pages with the cell itself (``own``) and
     the pages with cells on the same additive lines (``related``), which together pin it.
 
-    ``kind``: ``audit`` (a failure of the integer program, in ``failure``), ``hidden-shown``
-    (hidden on one page, a number on another), ``numbers`` (two numbers for one cell),
-    ``codes`` (two code lists for one variable) or ``infeasible`` (no table fits the pages).
+    ``kind``: ``audit`` (a failure of the integer program, in ``failure``), ``shown-small``
+    (a small count shown), ``hidden-shown`` (hidden on one page, a number on another),
+    ``numbers`` (two numbers for one cell), ``codes`` (two code lists for one variable, or
+    none for a variable) or ``infeasible`` (no table fits the pages).
     """
 
     population: str
@@ -133,7 +137,8 @@ class AuditReport:
             n = sum(1 for f in self.findings if f.population == p.name)
             state = "ikke revidert" if not p.audited else ("ingen feil" if not n else f"{n} feil")
             lines.append(
-                f"  {p.name}: {p.pages} sider, {p.facts} tall, {p.hidden} skjulte celler, "
+                f"  {p.name}: {p.pages} {'side' if p.pages == 1 else 'sider'}, {p.facts} tall, "
+                f"{p.hidden} {'skjult celle' if p.hidden == 1 else 'skjulte celler'}, "
                 f"min_count {p.min_count}: {state}"
             )
         lines += [f"Merk: {note}" for note in self.notes]
@@ -214,12 +219,14 @@ def _code_conflicts(population: str, records: Sequence[Mapping[str, Any]]) -> li
 def _page_conflicts(
     population: str, records: Sequence[Mapping[str, Any]], pages: Mapping[Key, set[str]]
 ) -> list[Finding]:
-    """Cells hidden on one page and shown on another, and cells shown with two numbers."""
+    """Cells hidden on one page and shown on another, and cells shown with two numbers.
+
+    A share hides its numerator (``:``) or shows it is zero (``-``) as a count does; the rounded
+    value of a shown share is no exact number (the integer program checks it).
+    """
     shows: dict[Key, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for rec in records:
         for fj in rec["facts"]:
-            if "den" in fj:  # shares are checked by the integer program
-                continue
             fact = sdc.Fact.from_json(fj)
             if fact.shown == "hidden":
                 shows[fact.item.cell][":"].add(rec["page"])
@@ -243,10 +250,32 @@ def _page_conflicts(
                 cell,
                 f"{population}: {key_text(cell)}: {what} ({where})",
                 kind="numbers" if len(numbers) > 1 else "hidden-shown",
-                own=tuple(sorted(pages.get(cell, ()))),
+                own=tuple(sorted(pages[cell])),
             )
         )
     return out
+
+
+def _shown_small(
+    population: str, records: Sequence[Mapping[str, Any]], min_count: int
+) -> list[Finding]:
+    """Counts shown although ``1 <= count < min_count``, with the pages that show them."""
+    shown: dict[tuple[Key, int], set[str]] = defaultdict(set)
+    for rec in records:
+        for fj in rec["facts"]:
+            fact = sdc.Fact.from_json(fj)
+            if fact.shown == "count" and 1 <= fact.value < min_count:
+                shown[fact.item.cell, fact.value].add(rec["page"])
+    return [
+        Finding(
+            population,
+            cell,
+            f"{population}: {key_text(cell)}: {value} er vist, men er færre enn {min_count}",
+            kind="shown-small",
+            own=tuple(sorted(pages)),
+        )
+        for (cell, value), pages in sorted(shown.items())
+    ]
 
 
 def _related_pages(
@@ -347,7 +376,7 @@ def audit_build(notebook_dir: Path, min_count: int | None = None) -> AuditReport
         conflicts = _code_conflicts(population, recs)
         if conflicts:
             findings += conflicts
-            n_facts = sum(len(r["facts"]) for r in recs)
+            n_facts = len({json.dumps(f, sort_keys=True) for r in recs for f in r["facts"]})
             summaries.append(
                 PopulationSummary(population, page_count, n_facts, 0, threshold, audited=False)
             )
@@ -357,6 +386,7 @@ def audit_build(notebook_dir: Path, min_count: int | None = None) -> AuditReport
         hidden = {f.item.cell for f in facts if f.shown == "hidden"}
         between_pages = _page_conflicts(population, recs, merged["pages"])
         findings += between_pages
+        findings += _shown_small(population, recs, threshold)
         if not any(f.kind == "numbers" for f in between_pages):
             # two numbers for one cell would only make the integer program infeasible
             findings += _audit_population(population, merged, threshold)
