@@ -241,20 +241,40 @@ def test_without_margins():
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "message"),
     [
-        frame([[1, -1], [2, 3]]),
-        frame([[1.5, 1], [2, 3]]),
-        pd.DataFrame({"a": [1, None], "b": [2, 3]}, dtype="Int64"),
-        pd.DataFrame({"a": ["x", "y"]}),
-        pd.DataFrame(),
-        frame([[1, 2]], columns=["I alt", "b"]),
-        frame([[1, 2]], columns=["1", 1]),
+        (frame([[1, -1], [2, 3]]), "counts must be non-negative integers"),
+        (frame([[1.5, 1], [2, 3]]), "counts must be non-negative integers"),
+        (
+            pd.DataFrame({"a": [1, None], "b": [2, 3]}, dtype="Int64"),
+            "counts must not contain missing values",
+        ),
+        (pd.DataFrame({"a": ["x", "y"]}), "counts must be numeric"),
+        (pd.DataFrame(), "counts must have at least one row and one column"),
+        (
+            frame([[1, 2]], columns=["I alt", "b"]),
+            "column label 'I alt' clashes with the total label",
+        ),
+        (frame([[1], [2]], index=["a", "I alt"]), "row label 'I alt' clashes with the total label"),
+        (
+            frame([[1, 2]], columns=["1", 1]),
+            "column labels must be unique as strings: ['1', '1']",
+        ),
+        (frame([[1], [2]], index=[1, "1"]), "row labels must be unique as strings: ['1', '1']"),
     ],
 )
-def test_bad_input_is_rejected(bad):
-    with pytest.raises(ValueError):
+def test_bad_input_is_rejected(bad, message):
+    with pytest.raises(ValueError) as caught:
         protect(bad, DisclosureConfig())
+    assert str(caught.value) == message
+
+
+def test_counts_must_be_a_data_frame_and_come_back_as_integers():
+    with pytest.raises(TypeError, match="^counts must be a pandas DataFrame$"):
+        protect([[1, 2]], DisclosureConfig())  # type: ignore[arg-type]
+    counts = protect(frame([[6, 7], [8, 9]]), DisclosureConfig()).counts
+    assert (counts.dtypes == np.int64).all()
+    assert counts.loc["I alt", "I alt"] == 30
 
 
 def test_linear_program_stage_unpins_a_cell_the_line_rules_leave_determined():
