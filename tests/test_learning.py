@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import shutil
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -593,3 +595,825 @@ def test_notebook_executes_with_papermill(tmp_path: Path) -> None:
     for label in LABELS:
         wanted = "image/png" if label.startswith("fig-") else "text/html"
         assert wanted in outputs[label], label
+
+
+# --------------------------------------------------------------------------- small hand-made frame
+
+P1 = {"source": "seed-001", "lines": "1"}
+P0 = {"source": "seed-000", "lines": "1710-1941"}  # the learning points' chapter 5
+
+
+def _item(id_: str, factor: str, label: str, codes: list[str], note: str | None = None) -> dict:
+    item = {"id": id_, "factor": factor, "label_nb": label, "codes": codes, "provenance": P1}
+    if note is not None:
+        item.update(origin="local", note_nb=note)
+    return item
+
+
+#: A small coding frame: INT (order 2) listed before GOV (order 1); three local items.
+TINY_FRAME = {
+    "version": 1,
+    "title_nb": "Lite kodeverk",
+    "provenance": P1,
+    "factors": [
+        {"id": f, "label_nb": label, "description_nb": "x", "provenance": P1}
+        for f, label in [
+            ("CTX", "Kontekstuelle faktorer"),
+            ("REL", "Relasjonelle faktorer"),
+            ("ORG", "Organisatoriske faktorer"),
+        ]
+    ],
+    "phases": [
+        {
+            "id": "INT",
+            "order": 2,
+            "label_nb": "Inntak",
+            "factor_basis": {"practices": "inferred", "barriers": "inferred"},
+            "provenance": P1,
+            "practices": [
+                _item("INT.CTX.01", "CTX", "Lovverk", ["lovverk", "lovverket", "lovverkene"])
+            ],
+            "barriers": [
+                _item(
+                    "B-INT.L1",
+                    "ORG",
+                    "Travle veiledere",
+                    ["kapasitet"],
+                    "Veilederne  har\nlite tid.",
+                )
+            ],
+        },
+        {
+            "id": "GOV",
+            "order": 1,
+            "label_nb": "Styring",
+            "factor_basis": {"practices": "explicit", "barriers": "inferred"},
+            "provenance": P1,
+            "practices": [
+                _item("GOV.ORG.01", "ORG", "Forankring", ["forankring"]),
+                _item(
+                    "GOV.REL.L1",
+                    "REL",
+                    "Tidligere samarbeid",
+                    ["tidligere-samarbeid"],
+                    "Finnes ikke i rapporten.",
+                ),
+            ],
+            "barriers": [
+                _item("B-GOV.01", "ORG", "Manglende forankring", ["forankring"]),
+                _item("B-GOV.L1", "REL", "Nytt samarbeid", ["nytt-samarbeid"], "Motstykket."),
+            ],
+        },
+    ],
+}
+# (unit, phase, code, polarity, how many): 10 segments, 4 of them with local codes
+TINY_SEGMENTS = [
+    ("nav-oslo", "GOV", "forankring", "driver", 1),
+    ("nav-oslo", "GOV", "forankring", "barrier", 2),
+    ("nav-oslo", "GOV", "tidligere-samarbeid", "driver", 1),
+    ("nav-vestland", "INT", "kapasitet", "barrier", 3),
+    ("nav-vestland", "INT", "lovverk", "driver", 1),
+    ("nav-vestland", "GOV", "forankring", "driver", 2),
+]
+
+
+def _segments(spec) -> pd.DataFrame:
+    rows = [
+        {"segment_id": f"s{i}-{k}", "unit_id": u, "phase": ph, "code": c, "polarity": pol}
+        for i, (u, ph, c, pol, n) in enumerate(spec)
+        for k in range(n)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def tiny_frame(tmp_path_factory) -> learning.CodingFrame:
+    path = tmp_path_factory.mktemp("frame") / learning.CODING_FRAME_FILE
+    path.write_text(yaml.safe_dump(TINY_FRAME, allow_unicode=True), encoding="utf-8")
+    return learning.load_coding_frame(path)
+
+
+@pytest.fixture
+def tiny(reg: Registry, tiny_frame: learning.CodingFrame) -> learning.LearningPage:
+    from types import SimpleNamespace
+
+    return learning.LearningPage(
+        registry=reg,
+        datasets=SimpleNamespace(directory=str(DEMO)),
+        points=learning.LearningPoints.model_validate(TINY_POINTS),
+        frame=tiny_frame,
+        segments=learning.classify_segments(_segments(TINY_SEGMENTS), tiny_frame),
+        indicators=pd.DataFrame(),
+        config=DisclosureConfig(min_count=3),
+    )
+
+
+def test_classified_segments_carry_their_item(tiny: learning.LearningPage) -> None:
+    seg = tiny.segments.set_index("segment_id")
+    columns = ["phase_order", "phase_label", "factor", "factor_label", "item_id", "item_label"]
+    columns.append("origin")
+    assert seg.loc["s2-0", columns].tolist() == [
+        1,
+        "Styring",
+        "REL",
+        "Relasjonelle faktorer",
+        "GOV.REL.L1",
+        "Tidligere samarbeid",
+        "local",
+    ]
+    assert seg.loc["s1-1", columns].tolist() == [
+        1,
+        "Styring",
+        "ORG",
+        "Organisatoriske faktorer",
+        "B-GOV.01",
+        "Manglende forankring",
+        "seed",
+    ]
+    assert seg.loc["s3-0", columns].tolist() == [
+        2,
+        "Inntak",
+        "ORG",
+        "Organisatoriske faktorer",
+        "B-INT.L1",
+        "Travle veiledere",
+        "local",
+    ]
+
+
+def test_unknown_codes_message_in_full(tiny_frame: learning.CodingFrame) -> None:
+    segments = pd.DataFrame(
+        [
+            {"segment_id": "x1", "unit_id": "nav-oslo", "phase": "GOV", "code": "ukjent"},
+            {"segment_id": "x2", "unit_id": "nav-oslo", "phase": "GOV", "code": "forankring"},
+            {"segment_id": "ok", "unit_id": "nav-oslo", "phase": "GOV", "code": "forankring"},
+            {"segment_id": "x3", "unit_id": "nav-oslo", "phase": "INT", "code": "forankring"},
+            {"segment_id": "x4", "unit_id": "nav-oslo", "phase": "XYZ", "code": "forankring"},
+            {"segment_id": "x5", "unit_id": "nav-oslo", "phase": "GOV", "code": "lovverke"},
+            {"segment_id": "x6", "unit_id": "nav-oslo", "phase": "GOV", "code": "samarbeid"},
+        ]
+    ).assign(polarity=["driver", "begge", "barrier", "driver", "driver", "driver", "barrier"])
+    with pytest.raises(learning.UnknownCodeError) as err:
+        learning.classify_segments(segments, tiny_frame)
+    assert str(err.value) == (
+        "6 coded segment(s) do not match coding_frame.yaml:\n"
+        "  segments.csv: segment x1: code 'ukjent' is not a driver code of phase GOV\n"
+        "  segments.csv: segment x2: polarity 'begge': expected 'driver' or 'barrier'\n"
+        "  segments.csv: segment x3: code 'forankring' is not a driver code of phase INT; "
+        "it is coded under GOV/driver (GOV.ORG.01), GOV/barrier (B-GOV.01)\n"
+        "  segments.csv: segment x4: phase 'XYZ' is not in the coding frame "
+        "(expected one of GOV, INT)\n"
+        "  segments.csv: segment x5: code 'lovverke' is not a driver code of phase GOV; "
+        "did you mean 'lovverket', 'lovverk'?\n"
+        "  segments.csv: segment x6: code 'samarbeid' is not a barrier code of phase GOV; "
+        "did you mean 'nytt-samarbeid'?\n"
+        "Add the code to an item's `codes` (or a new local item) in the coding frame, "
+        "or correct the segment."
+    )
+    problems = [(p.segment_id, p.phase, p.code, p.polarity) for p in err.value.problems]
+    assert problems == [
+        ("x1", "GOV", "ukjent", "driver"),
+        ("x2", "GOV", "forankring", "begge"),
+        ("x3", "INT", "forankring", "driver"),
+        ("x4", "XYZ", "forankring", "driver"),
+        ("x5", "GOV", "lovverke", "driver"),
+        ("x6", "GOV", "samarbeid", "barrier"),
+    ]
+
+
+def test_local_codes_table_in_full(tiny: learning.LearningPage) -> None:
+    table = learning.local_codes_table(tiny)
+    assert table.title == "Lokale koder i kodeverket"
+    assert table.population == "Lokale koder, N = 3"
+    assert table.source == "Prosjektets kodeverk: koder lagt til kodeverket fra rapport 17/2022"
+    assert table.notes == ["Utsagn = antall kodede utsagn i datagrunnlaget med koden; - = ingen."]
+    frame = table.frame
+    assert frame.index.name == "Kode"
+    assert list(frame.columns) == ["Fase", "Type", "Betegnelse", "Begrunnelse", "Utsagn"]
+    # phase order (GOV before INT), drivers before barriers; the note's spaces normalised
+    assert frame.reset_index().to_numpy().tolist() == [
+        ["GOV.REL.L1", "Styring", "Driver", "Tidligere samarbeid", "Finnes ikke i rapporten.", "1"],
+        ["B-GOV.L1", "Styring", "Barriere", "Nytt samarbeid", "Motstykket.", NIL],
+        ["B-INT.L1", "Inntak", "Barriere", "Travle veiledere", "Veilederne har lite tid.", "3"],
+    ]
+
+
+def test_driver_barrier_table_in_full(tiny: learning.LearningPage) -> None:
+    table = learning.driver_barrier_table(tiny)
+    assert table.title == "Drivere og barrierer etter fase, faktor og fylke"
+    assert table.population == "Kodede utsagn, N = 10"
+    assert table.source == (
+        "Kodede utsagn fra statusrapporten og delrapport 1 i datagrunnlag demo, kodet etter "
+        "kodeverket i Dahle, Jones og Møller (2022): Rapport 17/2022, kapittel 3–7"
+    )
+    assert table.notes == [
+        "Tall = antall kodede utsagn: drivere / barrierer. - = ingen utsagn.",
+        "Tallene er utsagn, ikke personer eller fylker, og er ikke et mål på styrke.",
+        "4 utsagn er kodet med lokale koder som ikke finnes i rapport 17/2022 "
+        "(se tabellen over lokale koder).",
+        "Faktor for fase 2–6 og for barrierer er tildelt av evaluatorene (rapport 17/2022 "
+        "bruker faktortypene eksplisitt bare for styring og koordinering).",
+    ]
+    assert list(table.frame.columns) == ["Fase", "Faktor", "NAV Oslo", "NAV Vestland", "Alle"]
+    assert table.frame.to_numpy().tolist() == [
+        ["Styring", "Relasjonelle faktorer", "1 / 0", NIL, "1 / 0"],
+        ["Styring", "Organisatoriske faktorer", "1 / 2", "2 / 0", "3 / 2"],
+        ["Inntak", "Kontekstuelle faktorer", NIL, "1 / 0", "1 / 0"],
+        ["Inntak", "Organisatoriske faktorer", NIL, "0 / 3", "0 / 3"],
+    ]
+
+
+# --------------------------------------------------------------------------- learning points, small
+
+TINY_POINTS = {
+    "version": 1,
+    "provenance": P0,
+    "sections": [
+        {"id": "informasjon", "number": "5.2", "title_nb": "Informasjon", "provenance": P0},
+        {"id": "styring", "number": "5.1", "title_nb": "Styring", "provenance": P0},
+    ],
+    "learning_points": [
+        {
+            "id": "lp-forankring",
+            "number": 1,
+            "section": "styring",
+            "title_nb": "Forankring",
+            "text_nb": "Forankring  på alle\nnivåer hjelper.",
+            "provenance": P0,
+            "evidence": [
+                {
+                    "unit": "nav-vestland",
+                    "kinds": ["observation"],
+                    "direction": "mixed",
+                    "note_nb": "x",
+                    "provenance": P0,
+                },
+                {
+                    "unit": "nav-oslo",
+                    "kinds": ["interview", "document"],
+                    "direction": "positive",
+                    "note_nb": "x",
+                    "provenance": P0,
+                },
+            ],
+        },
+        {
+            "id": "lp-informasjon",
+            "number": 2,
+            "section": "informasjon",
+            "title_nb": "Informasjon",
+            "text_nb": "Gi informasjon tidlig.",
+            "provenance": P0,
+            "evidence": [
+                {
+                    "unit": "nav-vestland",
+                    "kinds": ["interview"],
+                    "direction": "negative",
+                    "note_nb": "x",
+                    "provenance": P0,
+                }
+            ],
+            "other_evidence": [{"kind": "literature", "description_nb": "x", "provenance": P0}],
+        },
+        {
+            "id": "lp-arbeidsgruppe",
+            "number": 3,
+            "section": "styring",
+            "title_nb": "Arbeidsgruppe",
+            "text_nb": "Felles arbeidsgruppe.",
+            "provenance": P0,
+            "evidence": [
+                {
+                    "unit": "nav-oslo",
+                    "kinds": ["workshop"],
+                    "direction": "positive",
+                    "note_nb": "x",
+                    "provenance": P0,
+                }
+            ],
+        },
+    ],
+}
+
+
+def test_learning_point_list_in_full(tiny: learning.LearningPage) -> None:
+    assert learning.learning_point_list(tiny).data == (
+        "**Informasjon**\n\n"
+        "2. **Informasjon.** Gi informasjon tidlig.\n\n"
+        "**Styring**\n\n"
+        "1. **Forankring.** Forankring på alle nivåer hjelper.\n\n"
+        "3. **Arbeidsgruppe.** Felles arbeidsgruppe."
+    )
+
+
+def test_learning_point_table_in_full(tiny: learning.LearningPage) -> None:
+    table = learning.learning_point_table(tiny)
+    assert table.title == "Læringspunkter og fylkene de bygger på"
+    assert table.population == "Læringspunktene i statusrapporten, N = 3"
+    assert table.source == (
+        "ideas2evidence og Proba samfunnsanalyse (2026): Første statusrapport, kapittel 5"
+    )
+    assert table.notes == [
+        "Cellene viser hva slags belegg fylket gir for læringspunktet (intervju, dokument, "
+        "aktivitetstall, observasjon, erfaringssamling, workshop, litteratur).",
+        "I parentes: positiv = fylket gjorde grepet, og det virket; negativ = fylket manglet "
+        "grepet eller møtte problemet; blandet = begge deler. Tom celle = fylket er ikke "
+        "nevnt for læringspunktet.",
+        "Andre kilder = litteratur og andre prosjekter enn forsøkene.",
+    ]
+    frame = table.frame
+    assert frame.index.name == "Læringspunkt"
+    assert list(frame.index) == ["1. Forankring", "2. Informasjon", "3. Arbeidsgruppe"]
+    assert list(frame.columns) == ["NAV Oslo", "NAV Vestland", "Andre kilder"]
+    assert frame.to_numpy().tolist() == [
+        ["Intervju, dokument (positiv)", "Observasjon (blandet)", ""],
+        ["", "Intervju (negativ)", "Litteratur"],
+        ["Workshop (positiv)", "", ""],
+    ]
+
+
+# --------------------------------------------------------------------------- fidelity table
+
+
+def test_fidelity_results_table_in_full(monkeypatch, tiny: learning.LearningPage) -> None:
+    """Headers, cells, notes and disclosure metadata of the table, from a hand-made frame
+    (the frame's own numbers are tested against the registry above)."""
+    from coopstats import publication
+
+    frame = pd.DataFrame(
+        [
+            ["t-a", "m-a", "Modell A", "NAV Oslo", "Pågår", 6, 2, 1, 0, 3, "Deltakere: 26"],
+            ["t-b", "m-b", "Modell B", "NAV Vestland", "Planlagt", 4, 0, 1, 3, 0, "Ingen"],
+        ],
+        columns=[
+            "trial_id",
+            "model_id",
+            "Modell",
+            "Fylke",
+            "Status",
+            "Kjerneelementer",
+            "Ingen",
+            "Mindre",
+            "Større",
+            "Ikke vurdert",
+            "Resultater",
+        ],
+    )
+    frame.attrs["sdc_items"] = ["item-a", "item-b"]
+
+    class Plan:
+        def metadata(self, items):
+            return {"facts": list(items)}
+
+    monkeypatch.setattr(learning, "fidelity_results_frame", lambda *a: frame)
+    monkeypatch.setattr(publication, "plan_for", lambda *a: Plan())
+    page = dataclasses.replace(tiny, config=DisclosureConfig(min_count=3, reproduce_published=True))
+    table = learning.fidelity_results_table(page)
+    assert table.title == "Trofasthet mot kjerneelementene og resultater per forsøk"
+    assert table.population == "Alle forsøk i registeret, N = 2"
+    assert table.source == (
+        "Evaluatorenes gradering av tilpasningene og indikatorer beregnet fra datagrunnlag demo"
+    )
+    assert table.notes == [
+        "Ingen/Mindre/Større = antall kjerneelementer med ingen, mindre eller større "
+        "tilpasning; Ikke vurdert = elementer statusrapporten ikke omtaler.",
+        "Resultater = indikatorer på nivåene aktiviteter, resultater og brukereffekter. "
+        "ca. = omtrentlig; .. = ikke rapportert; : = skjult av personvernhensyn "
+        "(færre enn 3 personer).",
+        "Sammenstillingen viser samvariasjon i et fåtall forsøk, ikke årsakssammenhenger.",
+    ]
+    assert (
+        table.stamp == "Gjengir publiserte tall uten skjerming av små celler (reproduce_published)"
+    )
+    assert table.disclosure == {"facts": ["item-a", "item-b"]}
+    shown = table.frame
+    assert shown.index.name == "Modell" and list(shown.index) == ["Modell A", "Modell B"]
+    assert list(shown.columns) == [
+        "Fylke",
+        "Status",
+        "Kjerneelementer",
+        "Ingen",
+        "Mindre",
+        "Større",
+        "Ikke vurdert",
+        "Resultater",
+    ]
+    assert shown.to_numpy().tolist() == [
+        ["NAV Oslo", "Pågår", "6", "2", "1", "0", "3", "Deltakere: 26"],
+        ["NAV Vestland", "Planlagt", "4", "0", "1", "3", "0", "Ingen"],
+    ]
+
+
+def test_fidelity_results_table_records_the_person_figures_it_shows(
+    page: learning.LearningPage,
+) -> None:
+    """The disclosure metadata (read by the audit) lists the person-level values the table
+    shows: in the demo the participant figures of the three trials of «lengre varighet»,
+    Oslo's count of participants still in training hidden (the table shows «:»)."""
+    facts = learning.fidelity_results_table(page).disclosure["facts"]
+    cells = {tuple(map(tuple, f["cell"])): f for f in facts}
+    units = {dict(cell)["unit"] for cell in cells}
+    assert units == {"nav-oslo", "nav-vestland", "nav-ost-viken"}
+    oslo = (("model", "lengre-varighet"), ("unit", "nav-oslo"))
+    assert cells[oslo]["shown"] == "count" and cells[oslo]["value"] == 26
+    aktiv = (("model", "lengre-varighet"), ("status", "aktiv"), ("unit", "nav-oslo"))
+    assert cells[aktiv]["shown"] == "hidden" and "value" not in cells[aktiv]
+
+
+# --------------------------------------------------------------------------- load_page
+
+
+def test_load_page_uses_the_defaults() -> None:
+    page = learning.load_page(DEMO)  # not the module fixture: the test must reach load_page
+    assert page.config == DisclosureConfig(min_count=5, reproduce_published=False)
+    assert Path(page.datasets.directory).name == "demo"
+    assert len(page.segments) == len(read_table(DEMO / "segments.csv", "segments"))
+    assert len(page.indicators) > 0 and page.registry.units["nav-oslo"].name == "NAV Oslo"
+
+
+def test_load_page_options(tmp_path: Path) -> None:
+    points = _package_yaml(learning.LEARNING_POINTS_FILE)
+    points["learning_points"][0]["title_nb"] = "Endret tittel"
+    frame = _package_yaml(learning.CODING_FRAME_FILE)
+    frame["title_nb"] = "Endret kodeverk"
+    page = learning.load_page(
+        DEMO,
+        min_count=3,
+        reproduce_published=True,
+        learning_points=_write(tmp_path, "lp.yaml", points),
+        coding_frame=_write(tmp_path, "cf.yaml", frame),
+    )
+    assert page.config == DisclosureConfig(min_count=3, reproduce_published=True)
+    assert page.points.learning_points[0].title_nb == "Endret tittel"
+    assert page.frame.title_nb == "Endret kodeverk"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda d: d["phases"][1]["practices"][0].update(factor="XXX"),
+            "phases[1].practices[0].factor: expected one of CTX, ORG, REL (got 'XXX')",
+        ),
+        (
+            lambda d: d["phases"][1]["practices"][0].update(id="GOV.ORG.1"),
+            "phases[1].practices[0].id: expected an id like 'GOV.ORG.NN' (phase, factor, "
+            "origin) (got 'GOV.ORG.1')",
+        ),
+        (
+            lambda d: d["phases"][1]["practices"][1].update(id="GOV.REL.01"),
+            "phases[1].practices[1].id: expected an id like 'GOV.REL.L1' (phase, factor, "
+            "origin) (got 'GOV.REL.01')",
+        ),
+        (
+            lambda d: d["phases"][1]["barriers"][0].update(id="B-GOV.L2"),
+            "phases[1].barriers[0].id: expected an id like 'B-GOV.NN' (phase, factor, origin) "
+            "(got 'B-GOV.L2')",
+        ),
+        (
+            lambda d: d["phases"][1]["barriers"][1].update(id="B-GOV.02"),
+            "phases[1].barriers[1].id: expected an id like 'B-GOV.L1' (phase, factor, origin) "
+            "(got 'B-GOV.02')",
+        ),
+        (
+            lambda d: d["phases"][0]["barriers"][0].pop("note_nb"),
+            "phases[0].barriers[0].note_nb: expected a note saying why a local code is needed "
+            "(got None)",
+        ),
+        (
+            lambda d: d["phases"][0]["practices"][0].update(sub="dur"),
+            "phases[0].practices[0].sub: expected one of [] (got 'dur')",
+        ),
+    ],
+)
+def test_coding_frame_item_messages_in_full(tmp_path: Path, edit, expected) -> None:
+    data = copy.deepcopy(TINY_FRAME)
+    edit(data)
+    path = _write(tmp_path, learning.CODING_FRAME_FILE, data)
+    with pytest.raises(learning.LearningDataError) as err:
+        learning.load_coding_frame(path)
+    assert str(err.value) == f"coding_frame.yaml: {expected}"
+
+
+def _dup_item(d: dict) -> None:
+    d["phases"][1]["practices"][1] = {**d["phases"][1]["practices"][0], "codes": ["annen"]}
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda d: d["factors"][2].update(id="CTX"),
+            "factors: expected unique factor ids (got ['CTX', 'REL', 'CTX'])",
+        ),
+        (
+            lambda d: d["phases"][0].update(id="GOV"),
+            "phases: expected unique phase ids (got ['GOV', 'GOV'])",
+        ),
+        (
+            lambda d: d["phases"][0].update(order=1),
+            "phases: expected unique phase orders (got [1, 1])",
+        ),
+        (
+            _dup_item,
+            "phases[1].practices[1].id: expected an id used once in the frame (got 'GOV.ORG.01')",
+        ),
+        (
+            lambda d: d["phases"][1]["practices"][1].update(parent="GOV.ORG.99"),
+            "phases[1].practices[1].parent: expected another id in practices (got 'GOV.ORG.99')",
+        ),
+        (
+            lambda d: d["phases"][1]["practices"][0].update(parent="GOV.ORG.01"),
+            "phases[1].practices[0].parent: expected another id in practices (got 'GOV.ORG.01')",
+        ),
+        (
+            lambda d: d["phases"][1]["barriers"][1].update(codes=["nytt-samarbeid", "forankring"]),
+            "phases[1].barriers[1].codes[1]: expected a code used by one barrier of phase GOV "
+            "(also used by B-GOV.01) (got 'forankring')",
+        ),
+    ],
+)
+def test_coding_frame_messages_in_full(tmp_path: Path, edit, expected) -> None:
+    data = copy.deepcopy(TINY_FRAME)
+    edit(data)
+    path = _write(tmp_path, "mitt-kodeverk.yaml", data)
+    with pytest.raises(learning.LearningDataError) as err:
+        learning.load_coding_frame(path)
+    assert str(err.value) == f"mitt-kodeverk.yaml: {expected}"
+
+
+def test_coding_frame_accepts_parents_and_shared_codes(tmp_path: Path) -> None:
+    """A parent among the same list is fine, and one code may name a driver and a barrier."""
+    data = copy.deepcopy(TINY_FRAME)
+    data["phases"][1]["practices"][1]["parent"] = "GOV.ORG.01"
+    frame = learning.load_coding_frame(_write(tmp_path, "cf.yaml", data))
+    assert frame.lookup("GOV", "driver", "tidligere-samarbeid").parent == "GOV.ORG.01"
+    assert frame.lookup("GOV", "driver", "forankring").id == "GOV.ORG.01"
+    assert frame.lookup("GOV", "barrier", "forankring").id == "B-GOV.01"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda d: d["sections"][0].update(models=["lengre-varighet", "ukjent-modell"]),
+            "sections[0].models[1]: expected a model id (got 'ukjent-modell')",
+        ),
+        (
+            lambda d: d["learning_points"][2].update(id="lp-forankring"),
+            "learning_points[2].id: expected a unique id (got 'lp-forankring')",
+        ),
+        (
+            lambda d: d["learning_points"][1].update(number=3),
+            "learning_points[1].number: expected 2 (numbers run 1…n in file order) (got 3)",
+        ),
+        (
+            lambda d: d["learning_points"][0].update(section="ukjent"),
+            "learning_points[0].section: expected one of ['informasjon', 'styring'] (got 'ukjent')",
+        ),
+        (
+            lambda d: d["learning_points"][0]["evidence"][1].update(unit="nav-atlantis"),
+            "learning_points[0].evidence[1].unit: expected a unit id of the registry "
+            "(got 'nav-atlantis')",
+        ),
+        (
+            lambda d: d["learning_points"][0]["evidence"][1].update(unit="nav-vestland"),
+            "learning_points[0].evidence[1].unit: expected each unit once per point "
+            "(got 'nav-vestland')",
+        ),
+    ],
+)
+def test_learning_points_messages_in_full(tmp_path: Path, reg: Registry, edit, expected) -> None:
+    data = copy.deepcopy(TINY_POINTS)
+    edit(data)
+    path = _write(tmp_path, "mine-punkter.yaml", data)
+    with pytest.raises(learning.LearningDataError) as err:
+        learning.load_learning_points(path, reg)
+    assert str(err.value) == f"mine-punkter.yaml: {expected}"
+
+
+def test_learning_points_check_units_against_the_packaged_registry(tmp_path: Path) -> None:
+    data = copy.deepcopy(TINY_POINTS)
+    data["sections"][0]["models"] = ["lengre-varighet"]
+    points = learning.load_learning_points(_write(tmp_path, "lp.yaml", data))
+    assert [p.id for p in points.learning_points] == [
+        "lp-forankring",
+        "lp-informasjon",
+        "lp-arbeidsgruppe",
+    ]
+    data["learning_points"][2]["evidence"][0]["unit"] = "nav-atlantis"
+    with pytest.raises(learning.LearningDataError, match="nav-atlantis"):
+        learning.load_learning_points(_write(tmp_path, "lp.yaml", data))
+
+
+def test_each_kind_of_evidence_once(tmp_path: Path, reg: Registry) -> None:
+    data = copy.deepcopy(TINY_POINTS)
+    data["learning_points"][0]["evidence"][1]["kinds"] = ["interview", "interview"]
+    with pytest.raises(learning.LearningDataError) as err:
+        learning.load_learning_points(_write(tmp_path, "lp.yaml", data), reg)
+    assert "learning_points[0].evidence[1].kinds" in str(err.value)
+    assert "expected each kind of evidence once" in str(err.value)
+
+
+def test_trial_units_come_before_a_mother_county_listed_earlier() -> None:
+    """Column order is by role first (trial unit, mother county, other), registry order second;
+    here the registry lists the mother county first."""
+    from types import SimpleNamespace
+
+    fake = SimpleNamespace(
+        units={
+            "nav-vestland": SimpleNamespace(name="Morfylket"),
+            "nav-oslo": SimpleNamespace(name="Forsøksfylket"),
+        },
+        trial_units=lambda: ["nav-oslo"],
+        models={
+            "m": SimpleNamespace(mother_unit="nav-vestland"),
+            "n": SimpleNamespace(mother_unit=None),
+        },
+    )
+    points = learning.LearningPoints.model_validate(TINY_POINTS)
+    matrix = learning.learning_point_matrix(points, fake)
+    assert list(matrix.columns) == ["Forsøksfylket", "Morfylket", "Andre kilder"]
+
+
+def test_local_codes_table_without_local_codes(tmp_path: Path, reg: Registry) -> None:
+    data = copy.deepcopy(TINY_FRAME)
+    for phase in data["phases"]:
+        for key in ("practices", "barriers"):
+            phase[key] = [i for i in phase[key] if i.get("origin") != "local"]
+    frame = learning.load_coding_frame(_write(tmp_path, "cf.yaml", data))
+    segments = learning.classify_segments(_segments(TINY_SEGMENTS[:2]), frame)
+    page = learning.LearningPage(reg, None, None, frame, segments, pd.DataFrame(), None)
+    table = learning.local_codes_table(page)
+    assert table.population == "Lokale koder, N = 0"
+    assert table.frame.index.name == "Kode" and len(table.frame) == 0
+    assert list(table.frame.columns) == ["Fase", "Type", "Betegnelse", "Begrunnelse", "Utsagn"]
+
+
+def test_evidence_frame_in_full(reg: Registry) -> None:
+    points = learning.LearningPoints.model_validate(TINY_POINTS)
+    long = learning.evidence_frame(points, reg)
+    assert list(long.columns) == [
+        "lp_id",
+        "number",
+        "label",
+        "section",
+        "unit_id",
+        "column",
+        "kinds",
+        "direction",
+    ]
+    rows = [[None if pd.isna(v) else v for v in row] for row in long.to_numpy().tolist()]
+    assert rows == [
+        ["lp-forankring", 1, "1. Forankring", "styring", "nav-vestland", "NAV Vestland",
+         ("observation",), "mixed"],
+        ["lp-forankring", 1, "1. Forankring", "styring", "nav-oslo", "NAV Oslo",
+         ("interview", "document"), "positive"],
+        ["lp-informasjon", 2, "2. Informasjon", "informasjon", "nav-vestland", "NAV Vestland",
+         ("interview",), "negative"],
+        ["lp-informasjon", 2, "2. Informasjon", "informasjon", None, "Andre kilder",
+         ("literature",), None],
+        ["lp-arbeidsgruppe", 3, "3. Arbeidsgruppe", "styring", "nav-oslo", "NAV Oslo",
+         ("workshop",), "positive"],
+    ]  # fmt: skip
+
+
+def test_counts_of_a_few_segments_in_full(tiny_frame: learning.CodingFrame) -> None:
+    """Every (phase, factor) row of the frame and both polarities of every unit, zeros too."""
+    segments = _segments(
+        [
+            ("nav-oslo", "GOV", "forankring", "driver", 2),
+            ("nav-vestland", "INT", "kapasitet", "barrier", 1),
+        ]
+    )
+    counts = learning.driver_barrier_counts(
+        learning.classify_segments(segments, tiny_frame), tiny_frame
+    )
+    assert counts.index.names == ["phase", "factor"]
+    assert counts.columns.names == ["unit_id", "polarity"]
+    assert list(counts.index) == [("GOV", "REL"), ("GOV", "ORG"), ("INT", "CTX"), ("INT", "ORG")]
+    assert list(counts.columns) == [
+        ("nav-oslo", "driver"),
+        ("nav-oslo", "barrier"),
+        ("nav-vestland", "driver"),
+        ("nav-vestland", "barrier"),
+    ]
+    assert counts.to_numpy().tolist() == [[0, 0, 0, 0], [2, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
+
+
+def test_counts_without_segments(tiny_frame: learning.CodingFrame) -> None:
+    empty = pd.DataFrame(columns=["segment_id", "unit_id", "phase", "code", "polarity"])
+    counts = learning.driver_barrier_counts(
+        learning.classify_segments(empty, tiny_frame), tiny_frame
+    )
+    assert counts.shape == (4, 0)
+    assert list(counts.index) == [("GOV", "REL"), ("GOV", "ORG"), ("INT", "CTX"), ("INT", "ORG")]
+
+
+def test_a_definitions_folder_replaces_the_packaged_files(
+    tmp_path: Path, monkeypatch, reg: Registry
+) -> None:
+    """With COOPSTATS_DEFINITIONS_DIR the loaders read the folder's files; the messages name
+    the file as it is called there."""
+    _write(tmp_path, learning.CODING_FRAME_FILE, TINY_FRAME)
+    _write(tmp_path, learning.LEARNING_POINTS_FILE, TINY_POINTS)
+    monkeypatch.setenv("COOPSTATS_DEFINITIONS_DIR", str(tmp_path))
+    assert learning.load_coding_frame().title_nb == "Lite kodeverk"
+    points = learning.load_learning_points(registry=reg)
+    assert [p.id for p in points.learning_points] == [
+        "lp-forankring",
+        "lp-informasjon",
+        "lp-arbeidsgruppe",
+    ]
+    broken = copy.deepcopy(TINY_FRAME)
+    broken["phases"][0]["order"] = 1
+    _write(tmp_path, learning.CODING_FRAME_FILE, broken)
+    with pytest.raises(learning.LearningDataError) as err:
+        learning.load_coding_frame()
+    assert str(err.value) == "coding_frame.yaml: phases: expected unique phase orders (got [1, 1])"
+
+
+def _result_labels(text: str) -> list[str]:
+    return [part.split(": ")[0] for part in text.split("; ")]
+
+
+def test_fidelity_results_frame_columns_status_and_results(page: learning.LearningPage) -> None:
+    """Per trial: the Norwegian status and its outcome indicators (levels aktiviteter,
+    resultater, brukereffekter, not those not defined for it) in chain order; a trial without
+    any says so."""
+    from coopstats.modell import STATUS_NB
+
+    values = page.indicators
+    no_outcomes = "moteplassen-innlandet"
+    values = values[values["trial_id"] != no_outcomes]
+    frame = learning.fidelity_results_frame(page.registry, values, page.config)
+    assert list(frame.columns) == [
+        "trial_id",
+        "model_id",
+        "Modell",
+        "Fylke",
+        "Status",
+        "Kjerneelementer",
+        "Ingen",
+        "Mindre",
+        "Større",
+        "Ikke vurdert",
+        "Resultater",
+    ]
+    levels = {"aktiviteter": 0, "resultater": 1, "brukereffekter": 2}
+    for _, row in frame.iterrows():
+        trial = page.registry.trials[row["trial_id"]]
+        assert row["Status"] == STATUS_NB[trial.status]
+        if row["trial_id"] == no_outcomes:
+            assert row["Resultater"] == "Ingen resultatindikatorer definert"
+            continue
+        own = values[
+            (values["trial_id"] == trial.id)
+            & (values["kind"] != "not_defined")
+            & values["chain_level"].isin(list(levels))
+        ]
+        expected = sorted(
+            zip(own["chain_level"], range(len(own)), own["label_nb"], strict=True),
+            key=lambda t: (levels[t[0]], t[1]),
+        )
+        assert _result_labels(row["Resultater"]) == [label for _, _, label in expected]
+    # the demo has outcomes at two levels for «lengre varighet»: resultater before brukereffekter
+    oslo = frame.set_index("trial_id").loc["lengre-varighet-oslo", "Resultater"]
+    assert _result_labels(oslo)[-1] == "Andel med fagbrev"
+
+
+def test_fidelity_results_frame_orders_trials_by_model_then_start(
+    page: learning.LearningPage,
+) -> None:
+    old = page.registry
+    trials = dict(old.trials)
+    oslo = trials["lengre-varighet-oslo"]
+    trials[oslo.id] = oslo.model_copy(update={"period_start": date(2024, 1, 1)})
+    registry = Registry(dict(old.units), dict(old.models), trials, old.county_map)
+    frame = learning.fidelity_results_frame(registry, page.indicators, page.config)
+    model_order = list(registry.models)
+    expected = sorted(
+        registry.trials.values(), key=lambda t: (model_order.index(t.model), t.period_start, t.id)
+    )
+    assert list(frame["trial_id"]) == [t.id for t in expected]
+    lengre = [t for t in frame["trial_id"] if t.startswith("lengre-varighet")]
+    assert lengre == [
+        "lengre-varighet-ost-viken",
+        "lengre-varighet-vestland",
+        "lengre-varighet-oslo",
+    ]
+
+
+def test_unknown_phase_is_a_key_error(tiny_frame: learning.CodingFrame) -> None:
+    with pytest.raises(KeyError, match="XYZ"):
+        tiny_frame.phase("XYZ")
+
+
+def test_unexpected_key_suggests_the_known_one(tmp_path: Path) -> None:
+    data = copy.deepcopy(TINY_FRAME)
+    data["phases"][0]["ordr"] = 3
+    with pytest.raises(learning.LearningDataError) as err:
+        learning.load_coding_frame(_write(tmp_path, "cf.yaml", data))
+    assert str(err.value) == (
+        "cf.yaml: phases[0].ordr: unexpected key (not part of the schema); mente du «order»?"
+    )

@@ -114,6 +114,63 @@ POLARITY_NB: dict[str, str] = {"driver": "Drivere", "barrier": "Barrierer"}
 #: Chain levels whose indicators count as outcomes when fidelity is set against results.
 OUTCOME_LEVELS: tuple[str, ...] = ("aktiviteter", "resultater", "brukereffekter")
 OTHER_COLUMN = "Andre kilder"
+#: Marker and colour of "other sources" in the learning-point figure (not a direction).
+OTHER_STYLE: tuple[str, str] = ("s", "#BBBBBB")
+#: Cosmetic settings of the figures in one place: sizes, fonts, line widths, paddings, greys,
+#: wrap widths. No reader-facing rule depends on these numbers (what the figures show, where
+#: and in which category colour is fixed in the figure functions).
+FIGURE_STYLE: dict[str, Any] = {
+    # figure size in inches: (width base, width per column, height base, height per row)
+    "lp_size": (3.6, 1.15, 2.4, 0.42),
+    "db_size": (4.8, 1.25, 2.0, 0.36),
+    "fid_size": (12.0, 0.0, 1.8, 0.55),
+    "layout": "constrained",
+    "suptitle": {"x": 0.02, "ha": "left", "fontsize": 11},
+    "db_suptitle": {"x": 0.02, "ha": "left", "fontsize": 10},
+    "legend": {"loc": "outside lower left", "frameon": False, "fontsize": 8},
+    "tick_labels": {"fontsize": 8},
+    "small_tick_labels": {"fontsize": 7.5},
+    "no_ticks": {"length": 0},
+    # learning-point grid
+    "stripe": {"facecolor": "#F2F2F2", "lw": 0},
+    "marker": {"markeredgecolor": TEXT_COLOUR, "markersize": 8, "linestyle": "none"},
+    "legend_marker": {"markeredgecolor": TEXT_COLOUR, "linestyle": "none"},
+    "lp_marker_dx": -0.3,
+    "lp_text_dx": -0.15,
+    "lp_text": {"va": "center", "ha": "left", "fontsize": 7.5},
+    "lp_legend": {"ncol": 4, "title_fontsize": 7.5, "alignment": "left"},
+    "wrap_column": 14,
+    "wrap_point": 40,
+    "wrap_legend": 120,
+    # count labels on boxes and bars
+    "count_label": {
+        "ha": "center",
+        "va": "center",
+        "fontsize": 8,
+        "fontweight": "bold",
+        "color": TEXT_COLOUR,
+        "bbox": {"facecolor": "white", "edgecolor": "none", "pad": 0.8},
+    },
+    # driver/barrier grid: each column holds a driver box and a barrier box side by side
+    "db_box_width": 0.44,
+    "db_box_height": 0.8,
+    "db_box_edge": {"edgecolor": TEXT_COLOUR, "linewidth": 0.4},
+    "db_alpha": (0.3, 0.2),  # opacity = base + step × count, at most 1
+    "db_phase_rule": {"color": "#999999", "lw": 0.6},
+    "db_legend": {"ncol": 2},
+    "db_legend_patch": {"edgecolor": TEXT_COLOUR},
+    # fidelity bars
+    "fid_bar_height": 0.6,
+    "fid_edge": {"edgecolor": "#666666", "linewidth": 0.8},
+    "fid_legend_patch": {"edgecolor": "#666666"},
+    "fid_notes_text": {"ha": "left", "va": "center", "fontsize": 7.5},
+    "fid_row": (1.0, 0.3),  # row height: at least 1, or 0.3 per line of result text
+    "fid_panels": {"width_ratios": [1.0, 1.5]},
+    "fid_notes_title": {"fontsize": 9, "fontweight": "bold"},
+    "fid_legend": {"ncol": 4},
+    "wrap_results": 70,
+    "wrap_trial": 30,
+}
 
 _SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 _PHASE_ID = r"^[A-Z]{3}$"
@@ -559,10 +616,8 @@ def driver_barrier_counts(classified: pd.DataFrame, frame: CodingFrame) -> pd.Da
         classified.groupby(["phase", "factor", "unit_id", "polarity"])
         .size()
         .unstack(["unit_id", "polarity"])
-        if not classified.empty
-        else pd.DataFrame()
     )
-    return counts.reindex(index=rows, columns=cols, fill_value=0).fillna(0).astype(int)
+    return counts.reindex(index=rows, columns=cols).fillna(0).astype(int)
 
 
 def _cell(drivers: int, barriers: int) -> str:
@@ -604,7 +659,7 @@ def _unit_columns(units: list[str], registry: Registry) -> list[str]:
 
     def key(unit: str) -> tuple[int, int]:
         role = 0 if unit in trial_units else 1 if unit in mothers else 2
-        return role, order.get(unit, len(order))
+        return role, order[unit]
 
     return sorted(units, key=key)
 
@@ -643,8 +698,7 @@ def evidence_frame(points: LearningPoints, registry: Registry) -> pd.DataFrame:
                     "direction": None,
                 }
             )
-    columns = ["lp_id", "number", "label", "section", "unit_id", "column", "kinds", "direction"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows)
 
 
 def learning_point_matrix(points: LearningPoints, registry: Registry) -> pd.DataFrame:
@@ -682,9 +736,14 @@ def fidelity_results_frame(
     Outcome indicators are those at :data:`OUTCOME_LEVELS` that are defined for the trial's
     model; values pass :func:`~coopstats.indicators.indicator_table_frame` (disclosure).
     Columns: trial_id, model_id, Modell, Fylke, Status, Kjerneelementer, Ingen, Mindre,
-    Større, Ikke vurdert, Resultater.
+    Større, Ikke vurdert, Resultater. The plan items of the values shown are in
+    ``frame.attrs["sdc_items"]`` (the table's disclosure metadata).
     """
-    shown = indicator_table_frame(values, config, plan)
+    outcomes = values[
+        (values["kind"] != "not_defined") & values["chain_level"].isin(OUTCOME_LEVELS)
+    ]
+    # only the values shown here: their plan items are the table's disclosure metadata
+    shown = indicator_table_frame(outcomes, config, plan)
     rows = []
     model_order = {m: i for i, m in enumerate(registry.models)}
     trials = sorted(
@@ -694,11 +753,7 @@ def fidelity_results_frame(
     for trial in trials:
         model = registry.models[trial.model]
         grades = fidelity_grades(model, [trial], registry).iloc[:, 0]
-        sel = values[
-            (values["trial_id"] == trial.id)
-            & (values["kind"] != "not_defined")
-            & values["chain_level"].isin(OUTCOME_LEVELS)
-        ]
+        sel = outcomes[outcomes["trial_id"] == trial.id]
         level = {k: i for i, k in enumerate(OUTCOME_LEVELS)}
         sel = sel.sort_values("chain_level", key=lambda c: c.map(level), kind="stable")
         results = []
@@ -712,7 +767,7 @@ def fidelity_results_frame(
                 "model_id": model.id,
                 "Modell": model.name,
                 "Fylke": trial_label(registry, trial),
-                "Status": STATUS_NB.get(trial.status, trial.status),
+                "Status": STATUS_NB[trial.status],
                 "Kjerneelementer": len(grades),
                 "Ingen": int((grades == "none").sum()),
                 "Mindre": int((grades == "minor").sum()),
@@ -721,7 +776,9 @@ def fidelity_results_frame(
                 "Resultater": "; ".join(results) or "Ingen resultatindikatorer definert",
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["sdc_items"] = shown.attrs["sdc_items"]
+    return out
 
 
 # --------------------------------------------------------------------------- page
@@ -766,6 +823,23 @@ def _source_note(provenance: Provenance) -> str:
     return sources.cite_provenance(provenance)
 
 
+def _figure(size: tuple[float, float, float, float], n_cols: float, n_rows: float) -> Figure:
+    """A figure with an Agg canvas, ``size`` = (width base, per column, height base, per row)."""
+    width = size[0] + size[1] * n_cols
+    height = size[2] + size[3] * n_rows
+    fig = Figure(figsize=(width, height), layout=FIGURE_STYLE["layout"])
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _bare_grid(ax: Any) -> None:
+    """No tick marks, grid lines or frame: the cells carry the content."""
+    ax.tick_params(**FIGURE_STYLE["no_ticks"])
+    ax.grid(False)
+    for side in ax.spines.values():
+        side.set_visible(False)
+
+
 def learning_point_table(page: LearningPage) -> tables.Table:
     """Learning point × county matrix with the kind of evidence in each cell."""
     matrix = learning_point_matrix(page.points, page.registry)
@@ -795,50 +869,48 @@ def learning_point_figure(page: LearningPage) -> Figure:
         columns.append(OTHER_COLUMN)
     labels = [p.label for p in page.points.learning_points]
     n_rows, n_cols = len(labels), len(columns)
-    fig = Figure(figsize=(3.6 + 1.15 * n_cols, 0.42 * n_rows + 2.4), layout="constrained")
-    FigureCanvasAgg(fig)
+    style = FIGURE_STYLE
+    fig = _figure(style["lp_size"], n_cols, n_rows)
     ax = fig.add_subplot()
     col_pos = {c: i for i, c in enumerate(columns)}
     row_pos = {lab: i for i, lab in enumerate(labels)}
     for r in range(n_rows):
         if r % 2 == 0:
-            ax.add_patch(Rectangle((-0.5, r - 0.5), n_cols, 1, facecolor="#F2F2F2", lw=0))
+            ax.add_patch(Rectangle((-0.5, r - 0.5), n_cols, 1, **style["stripe"]))
     for _, row in long.iterrows():
         x, y = col_pos[row["column"]], row_pos[row["label"]]
-        marker, colour = DIRECTION_STYLE.get(row["direction"], ("s", "#BBBBBB"))
+        marker, colour = DIRECTION_STYLE.get(row["direction"], OTHER_STYLE)
         unit_key = row["unit_id"] if isinstance(row["unit_id"], str) else "other"
         ax.plot(
-            [x - 0.3],
+            [x + style["lp_marker_dx"]],
             [y],
             marker=marker,
             color=colour,
-            markeredgecolor=TEXT_COLOUR,
-            markersize=8,
-            linestyle="none",
             gid=f"lp-{row['lp_id']}-{unit_key}",
+            **style["marker"],
         )
         text = "+".join(EVIDENCE_ABBR[k] for k in row["kinds"])
-        ax.text(x - 0.15, y, text, va="center", ha="left", fontsize=7.5)
+        ax.text(x + style["lp_text_dx"], y, text, **style["lp_text"])
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)
     ax.set_xticks(range(n_cols))
-    ax.set_xticklabels([textwrap.fill(c, 14) for c in columns], fontsize=8)
+    ax.set_xticklabels(
+        [textwrap.fill(c, style["wrap_column"]) for c in columns], **style["tick_labels"]
+    )
     ax.xaxis.tick_top()
     ax.set_yticks(range(n_rows))
-    ax.set_yticklabels([textwrap.fill(lab, 40) for lab in labels], fontsize=8)
-    ax.tick_params(length=0)
-    ax.grid(False)
-    for side in ax.spines.values():
-        side.set_visible(False)
+    ax.set_yticklabels(
+        [textwrap.fill(lab, style["wrap_point"]) for lab in labels], **style["tick_labels"]
+    )
+    _bare_grid(ax)
     handles = [
         Line2D(
             [],
             [],
             marker=m,
             color=c,
-            markeredgecolor=TEXT_COLOUR,
-            linestyle="none",
             label=f"{DIRECTIONS_NB[d].capitalize()} erfaring",
+            **style["legend_marker"],
         )
         for d, (m, c) in DIRECTION_STYLE.items()
     ]
@@ -846,25 +918,20 @@ def learning_point_figure(page: LearningPage) -> Figure:
         Line2D(
             [],
             [],
-            marker="s",
-            color="#BBBBBB",
-            markeredgecolor=TEXT_COLOUR,
-            linestyle="none",
+            marker=OTHER_STYLE[0],
+            color=OTHER_STYLE[1],
             label=OTHER_COLUMN,
+            **style["legend_marker"],
         )
     )
     abbr = ", ".join(f"{EVIDENCE_ABBR[k]} = {v}" for k, v in EVIDENCE_KINDS.items())
     fig.legend(
         handles=handles,
-        loc="outside lower left",
-        ncol=4,
-        frameon=False,
-        fontsize=8,
-        title=textwrap.fill(abbr, 120),
-        title_fontsize=7.5,
-        alignment="left",
+        title=textwrap.fill(abbr, style["wrap_legend"]),
+        **style["legend"],
+        **style["lp_legend"],
     )
-    fig.suptitle("Læringspunkter × fylker: type belegg og retning", x=0.02, ha="left", fontsize=11)
+    fig.suptitle("Læringspunkter × fylker: type belegg og retning", **style["suptitle"])
     return fig
 
 
@@ -900,7 +967,7 @@ def local_codes_table(page: LearningPage) -> tables.Table:
                 "Type": "Driver" if polarity == "driver" else "Barriere",
                 "Betegnelse": item.label_nb,
                 "Begrunnelse": " ".join((item.note_nb or "").split()),
-                "Utsagn": fmt_number(int(used.get(item.id, 0))) if used.get(item.id) else NIL,
+                "Utsagn": fmt_number(int(used[item.id])) if item.id in used else NIL,
             }
         )
     frame = pd.DataFrame(
@@ -950,9 +1017,11 @@ def driver_barrier_figure(page: LearningPage) -> Figure:
         for p, f in rows
     ]
     n_rows, n_cols = len(rows), len(units)
-    fig = Figure(figsize=(4.8 + 1.25 * n_cols, 0.36 * n_rows + 2.0), layout="constrained")
-    FigureCanvasAgg(fig)
+    style = FIGURE_STYLE
+    fig = _figure(style["db_size"], n_cols, n_rows)
     ax = fig.add_subplot()
+    box_w, box_h = style["db_box_width"], style["db_box_height"]
+    alpha_base, alpha_step = style["db_alpha"]
     styles = {
         "driver": (PALETTE[2], HATCHES[1], "+"),
         "barrier": (PALETTE[5], HATCHES[3], "−"),
@@ -962,57 +1031,50 @@ def driver_barrier_figure(page: LearningPage) -> Figure:
             for k, polarity in enumerate(("driver", "barrier")):
                 n = int(counts.loc[key, (unit, polarity)])
                 colour, hatch, sign = styles[polarity]
-                x0 = c + k * 0.5 - 0.47
+                # driver box centred in the left half of the column, barrier in the right
+                centre = c + (k - 0.5) / 2
                 if n:
                     ax.add_patch(
                         Rectangle(
-                            (x0, r - 0.4),
-                            0.44,
-                            0.8,
+                            (centre - box_w / 2, r - box_h / 2),
+                            box_w,
+                            box_h,
                             facecolor=colour,
-                            alpha=min(1.0, 0.3 + 0.2 * n),
+                            alpha=min(1.0, alpha_base + alpha_step * n),
                             hatch=hatch,
-                            edgecolor=TEXT_COLOUR,
-                            linewidth=0.4,
                             gid=f"db-{key[0]}-{key[1]}-{unit}-{polarity}",
+                            **style["db_box_edge"],
                         )
                     )
-                    ax.text(
-                        x0 + 0.22,
-                        r,
-                        f"{sign}{n}",
-                        ha="center",
-                        va="center",
-                        fontsize=8,
-                        fontweight="bold",
-                        color=TEXT_COLOUR,
-                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8},
-                    )
+                    ax.text(centre, r, f"{sign}{n}", **style["count_label"])
     for r in range(1, n_rows):
         if rows[r][0] != rows[r - 1][0]:
-            ax.axhline(r - 0.5, color="#999999", lw=0.6)
+            ax.axhline(r - 0.5, **style["db_phase_rule"])
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)
     ax.set_xticks(range(n_cols))
-    ax.set_xticklabels([textwrap.fill(page.registry.units[u].name, 14) for u in units], fontsize=8)
+    ax.set_xticklabels(
+        [textwrap.fill(page.registry.units[u].name, style["wrap_column"]) for u in units],
+        **style["tick_labels"],
+    )
     ax.xaxis.tick_top()
     ax.set_yticks(range(n_rows))
-    ax.set_yticklabels(labels, fontsize=7.5)
-    ax.tick_params(length=0)
-    ax.grid(False)
-    for side in ax.spines.values():
-        side.set_visible(False)
+    ax.set_yticklabels(labels, **style["small_tick_labels"])
+    _bare_grid(ax)
     handles = [
-        Patch(facecolor=PALETTE[2], hatch=HATCHES[1], edgecolor=TEXT_COLOUR, label="+n drivere"),
-        Patch(facecolor=PALETTE[5], hatch=HATCHES[3], edgecolor=TEXT_COLOUR, label="−n barrierer"),
+        Patch(
+            facecolor=styles[polarity][0],
+            hatch=styles[polarity][1],
+            label=label,
+            **style["db_legend_patch"],
+        )
+        for polarity, label in (("driver", "+n drivere"), ("barrier", "−n barrierer"))
     ]
-    fig.legend(handles=handles, loc="outside lower left", ncol=2, frameon=False, fontsize=8)
+    fig.legend(handles=handles, **style["legend"], **style["db_legend"])
     fig.suptitle(
         "Drivere og barrierer etter fase og faktor (antall kodede utsagn; "
         "kombinasjoner uten utsagn er utelatt)",
-        x=0.02,
-        ha="left",
-        fontsize=10,
+        **style["db_suptitle"],
     )
     return fig
 
@@ -1038,7 +1100,7 @@ def fidelity_results_table(page: LearningPage) -> tables.Table:
             "Sammenstillingen viser samvariasjon i et fåtall forsøk, ikke årsakssammenhenger.",
         ],
         stamp=page.config.stamp,
-        disclosure=plan.metadata(frame.attrs.get("sdc_items", [])),
+        disclosure=plan.metadata(frame.attrs["sdc_items"]),
     )
 
 
@@ -1048,15 +1110,17 @@ def fidelity_results_figure(page: LearningPage) -> Figure:
     plan = publication.plan_for(page.datasets, page.config)
     frame = fidelity_results_frame(page.registry, page.indicators, page.config, plan)
     grades = [("none", "Ingen"), ("minor", "Mindre"), ("major", "Større"), (None, "Ikke vurdert")]
-    wrapped = [textwrap.fill(r, 70) for r in frame["Resultater"]]
+    style = FIGURE_STYLE
+    wrapped = [textwrap.fill(r, style["wrap_results"]) for r in frame["Resultater"]]
+    min_row, per_line = style["fid_row"]
     ys, y = [], 0.0
     for text in wrapped:
-        step = max(1.0, 0.3 * (text.count("\n") + 1))
+        step = max(min_row, per_line * len(text.splitlines()))
         ys.append(y + step / 2)
         y += step
-    fig = Figure(figsize=(12, 0.55 * y + 1.8), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax, notes = fig.subplots(1, 2, width_ratios=[1.0, 1.5], sharey=True)
+    fig = _figure(style["fid_size"], 0, y)
+    ax, notes = fig.subplots(1, 2, sharey=True, **style["fid_panels"])
+    bar_h = style["fid_bar_height"]
     width = max(int(frame["Kjerneelementer"].max()), 1)
     for yc, (_, row) in zip(ys, frame.iterrows(), strict=True):
         left = 0
@@ -1067,56 +1131,42 @@ def fidelity_results_figure(page: LearningPage) -> Figure:
             fill, hatch, _ = GRADE_STYLE[grade]
             ax.add_patch(
                 Rectangle(
-                    (left, yc - 0.3),
+                    (left, yc - bar_h / 2),
                     n,
-                    0.6,
+                    bar_h,
                     facecolor=fill,
                     hatch=hatch,
-                    edgecolor="#666666",
-                    linewidth=0.8,
                     gid=f"fid-{row['trial_id']}-{grade or 'unassessed'}",
+                    **style["fid_edge"],
                 )
             )
-            ax.text(
-                left + n / 2,
-                yc,
-                str(n),
-                ha="center",
-                va="center",
-                fontsize=8,
-                fontweight="bold",
-                color=TEXT_COLOUR,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8},
-            )
+            ax.text(left + n / 2, yc, str(n), **style["count_label"])
             left += n
     for yc, text in zip(ys, wrapped, strict=True):
-        notes.text(0.0, yc, text, ha="left", va="center", fontsize=7.5)
+        notes.text(0.0, yc, text, **style["fid_notes_text"])
     ax.set_xlim(0, width)
     ax.set_ylim(y, 0)
     ax.set_yticks(ys)
     ax.set_yticklabels(
         [
-            textwrap.fill(f"{m}: {f}", 30)
+            textwrap.fill(f"{m}: {f}", style["wrap_trial"])
             for m, f in zip(frame["Modell"], frame["Fylke"], strict=True)
         ],
-        fontsize=8,
+        **style["tick_labels"],
     )
     ax.set_xlabel("Antall kjerneelementer")
-    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="y", **style["no_ticks"])
     notes.set_axis_off()
-    notes.set_xlim(0, 1)
-    notes.set_title("Resultatindikatorer", loc="left", fontsize=9, fontweight="bold")
+    notes.set_title("Resultatindikatorer", loc="left", **style["fid_notes_title"])
     handles = [
         Patch(
             facecolor=GRADE_STYLE[g][0],
             hatch=GRADE_STYLE[g][1],
-            edgecolor="#666666",
             label=GRADE_LABELS[g],
+            **style["fid_legend_patch"],
         )
         for g, _ in grades
     ]
-    fig.legend(handles=handles, loc="outside lower left", ncol=4, frameon=False, fontsize=8)
-    fig.suptitle(
-        "Trofasthet mot kjerneelementene og resultater per forsøk", x=0.02, ha="left", fontsize=11
-    )
+    fig.legend(handles=handles, **style["legend"], **style["fid_legend"])
+    fig.suptitle("Trofasthet mot kjerneelementene og resultater per forsøk", **style["suptitle"])
     return fig
