@@ -126,7 +126,7 @@ class _FileIndex:
         index = cls(header=header, raw=_sha(data), digests=[], keyed=bool(present))
         index.by = {c: {} for c in present}
         for i, row in enumerate(reader):
-            index.digests.append(_sha("\x1f".join(row).encode())[:32])
+            index.digests.append(_sha(canonical(row))[:32])
 
             def value(column: str, row: list[str] = row) -> str:
                 j = cols.get(column)
@@ -150,7 +150,7 @@ class _FileIndex:
         return {i for v in values for i in table.get(v, [])}
 
     def digest(self, rows: set[int]) -> str:
-        h = hashlib.sha256("\x1f".join(self.header).encode())
+        h = hashlib.sha256(canonical(self.header))
         for i in sorted(rows):
             h.update(self.digests[i].encode())
         return f"{len(rows)}:{h.hexdigest()}"
