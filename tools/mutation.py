@@ -223,18 +223,27 @@ def run_area(
     survivors: bool = False,
     equivalent: dict[str, dict] | None = None,
     sample: int = 1,
+    report_only: bool = False,
 ) -> None:
     """Run mutmut on ``area``: every mutant, or with ``sample`` N every N-th (those whose
     number ends in the digits of :data:`SAMPLE_DIGITS`). With ``survivors``, only the mutants
     of the last run that were not killed (and are not listed as ``equivalent``) are run again,
     with the current tests (new tests are picked up: mutmut maps them to the functions they
-    reach), and, in a sample, those of its mutants not run yet."""
-    folder = prepare(area, work, resume or survivors)
+    reach), and, in a sample, those of its mutants not run yet. With ``report_only`` nothing
+    is run: the results of the last (or a running) run are reported."""
     area.sample = sample
     started = time.perf_counter()
-    print(f"[{area.name}] mutmut run in {folder.relative_to(ROOT)} …", flush=True)
+    if report_only:  # the results of the last run, as they stand
+        folder = work / area.name
+        if not (folder / "mutants").is_dir():
+            raise SystemExit(f"{area.name}: no run in {folder} to report on")
+    else:
+        folder = prepare(area, work, resume or survivors)
+        print(f"[{area.name}] mutmut run in {folder.relative_to(ROOT)} …", flush=True)
     run = ["run", "--max-children", str(jobs)]
-    if survivors:
+    if report_only:
+        pass
+    elif survivors:
         skip = equivalent or {}
         again = [
             n
@@ -336,6 +345,11 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="run every N-th mutant only (by the last digit of its number), for slow areas",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing; report the results of the last run as they stand",
+    )
     parser.add_argument("--fail-under", type=float, default=90.0)
     parser.add_argument("--report", type=Path, default=WORK / "report.md")
     args = parser.parse_args(argv)
@@ -346,7 +360,16 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [a for a in areas if not args.areas or a.name in args.areas]
     WORK.mkdir(parents=True, exist_ok=True)
     for area in chosen:
-        run_area(area, WORK, args.jobs, args.resume, args.survivors, equivalent, args.sample)
+        run_area(
+            area,
+            WORK,
+            args.jobs,
+            args.resume,
+            args.survivors,
+            equivalent,
+            args.sample,
+            args.report_only,
+        )
         c = area.counts(equivalent)
         print(
             f"[{area.name}] {c['killed']}/{c['all'] - c['equivalent']} killed "
