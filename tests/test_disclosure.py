@@ -613,3 +613,24 @@ def test_shares_hide_a_line_whose_denominator_is_small_even_if_it_is_shown():
     shown = Protected(counts, nothing, DisclosureConfig())
     assert shown.shares("row").loc["a"].tolist() == [HIDDEN] * 3
     assert shown.shares("row").loc["b"].tolist() == ["40\xa0%", "60\xa0%", "100\xa0%"]
+
+
+def test_cells_hidden_by_an_earlier_table_are_not_left_pinned():
+    """Regression case (found by search): with three cells already hidden for the population,
+    one rectangle is not enough; the line rules and the linear program must run again after
+    it, or cell (r3, k3) = 1 can be computed exactly from what is shown."""
+    counts = frame([[8, 7, 5, 4, 5], [7, 3, 12, 3, 5], [20, 0, 20, 0, 0], [1, 12, 2, 1, 5]])
+    masks = MaskRegistry()
+    masks.add("p", [("r1", "k4"), ("r3", "k3"), ("r2", "k0")])
+    p = protect(counts, DisclosureConfig(min_count=3), masks=masks, population_id="p")
+    assert {("r1", "k4"), ("r3", "k3"), ("r2", "k0")} <= set(p.hidden_cells())
+    for low, high in feasible_intervals(p).values():
+        assert high - low >= 1 - 1e-6
+
+
+def test_protect_keeps_the_names_of_rows_and_columns():
+    counts = frame([[6, 7], [8, 9]])
+    counts.index.name, counts.columns.name = "fylke", "kjønn"
+    p = protect(counts, DisclosureConfig())
+    for table in (p.counts, p.hidden, p.display(), p.shares()):
+        assert (table.index.name, table.columns.name) == ("fylke", "kjønn")
