@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import locale
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from coopstats.validate import (
     Problem,
     format_problem,
     format_problems,
+    format_report,
     main_validate,
     read_raw,
     validate_directory,
@@ -697,3 +699,1036 @@ def test_limits_are_inclusive_and_one_step_outside_is_rejected(bounded, case):
     name, _, column = BOUNDS[case]
     spots = {(p.column) for p in problems if (p.file, p.row) == (f"{name}.csv", lines[case])}
     assert spots == ({column} if column else set())
+
+
+# --------------------------------------------------------------------------- every rule's message
+
+#: A valid row of each file (the demo's first rows); the cases below change a few cells. The
+#: id column gets a value of its own per line (``P2`` on line 2, ...).
+BASE = {
+    "participants": {
+        "person_id": "", "unit_id": "nav-oslo", "trial_id": "lengre-varighet-oslo",
+        "intake_date": "2023-08-21", "exit_date": "", "gender": "K", "birth_year": "1969",
+        "children_under_18": "5", "country_background": "Pakistan", "immigration_year": "2001",
+        "short_residence_judged": "", "norwegian_oral": "A2", "norwegian_written": "A2",
+        "education_completed": "grunnskole", "education_completed_country": "utland",
+        "education_started": "ingen", "education_started_country": "",
+        "relevant_work_experience": "false",
+    },
+    "spells": {
+        "spell_id": "", "person_id": "P2", "kind": "status", "code": "nedsatt_arbeidsevne",
+        "start_date": "2018-12-01", "end_date": "2026-04-30", "full_time": "", "source": "arena",
+    },
+    "activity_log": {
+        "record_id": "", "unit_id": "nav-innlandet", "trial_id": "moteplassen-innlandet",
+        "period_start": "2024-01-01", "period_end": "2024-12-31", "activity": "invitasjon",
+        "channel": "", "count": "850", "count_low": "", "count_high": "", "qualifier": "exact",
+        "source_doc": "seed-000", "source_lines": "1005", "note": "",
+    },
+    "reported_figures": {
+        "figure_id": "", "unit_id": "", "model_id": "lengre-varighet",
+        "description": "Tatt inn i forsøket", "value": "66", "value_low": "", "value_high": "",
+        "unit": "persons", "qualifier": "exact", "population": "", "as_of": "",
+        "source_doc": "seed-003", "source_lines": "3536",
+    },
+    "segments": {
+        "segment_id": "", "unit_id": "nav-more-og-romsdal", "model_id": "veiledningstelefonen",
+        "trial_id": "vt-more-og-romsdal", "informant_role": "arbeidsgruppe", "phase": "GOV",
+        "code": "fysiske-moter", "polarity": "driver", "evidence_type": "interview",
+        "paraphrase": "Hyppige fysiske møter.", "source_doc": "seed-000",
+        "source_lines": "1210-1214",
+    },
+    "coverage": {
+        "kind": "status", "code": "", "unit_id": "", "covered_from": "2018-01-01",
+        "covered_to": "", "source": "arena", "note": "",
+    },
+}  # fmt: skip
+ID_COLUMN = {"participants": ("person_id", "P"), "spells": ("spell_id", "S")}
+ID_COLUMN |= {"activity_log": ("record_id", "A"), "reported_figures": ("figure_id", "F")}
+ID_COLUMN |= {"segments": ("segment_id", "G")}
+PAID = "norge eller utland når education_completed ikke er ingen, ellers tom"
+STARTED = "norge eller utland når education_started ikke er ingen, ellers tom"
+HIGHER = "et høyere nivå enn education_completed, eller påbegynt i et annet land"
+ISO_TEXT = "dato på formen ÅÅÅÅ-MM-DD"
+REQUIRED_TEXT = "tom verdi – forventet en verdi (feltet er påkrevd)"
+BOOL_HINT = "skriv true eller false, eller bruk `coopstats import`, som gjør om ja/nei"
+TOKEN = "kode med små bokstaver, sifre, _ eller -"
+ID_TEXT = "id med bokstaver, sifre, _ . eller -"
+NUMBER = "tall ≥ 0 (punktum som desimaltegn)"
+SOURCES_TEXT = "en av seed-000, seed-001, seed-002, seed-003, seed-004, public"
+MODELS = "veiledningstelefonen, moteplassen, jobbspesialist-grupper, lengre-varighet, "
+MODELS += "karriereveiledning-nordland"
+OVERLAP = (
+    "ingen overlapp med en tidligere rad med samme kind, code og unit_id (hvert utsnitt og hver "
+    "periode bare én gang)"
+)
+
+#: (file, cells changed on one line, the problems on that line after "<file>, rad N, ").
+#: The base row is line 2 of every file; ids are unique unless a case repeats one.
+RULES: list[tuple[str, dict[str, str], list[str]]] = [
+    ("participants", {}, []),
+    (
+        "participants",
+        {"person_id": "P 1"},
+        [f"kolonne person_id: verdi 'P 1' – forventet {ID_TEXT}"],
+    ),
+    (
+        "participants",
+        {"person_id": "P2"},
+        ["kolonne person_id: verdi 'P2' – forventet unik verdi (brukt på rad 2)"],
+    ),
+    ("participants", {"person_id": "P.x_y-9"}, []),
+    (
+        "participants",
+        {"unit_id": "nav-atlantis"},
+        ["kolonne unit_id: verdi 'nav-atlantis' – forventet en kjent enhet i registeret (unit_id)"],
+    ),
+    (
+        "participants",
+        {"trial_id": "ukjent-forsok"},
+        [
+            "kolonne trial_id: verdi 'ukjent-forsok' – forventet et kjent forsøk i registeret "
+            "(trial_id)"
+        ],
+    ),
+    (
+        "participants",
+        {"trial_id": "lengre-varighet-vestland"},
+        [
+            "kolonne trial_id: verdi 'lengre-varighet-vestland' – forventet et forsøk i enheten "
+            "nav-oslo (forsøket hører til nav-vestland)"
+        ],
+    ),
+    ("participants", {"unit_id": "nav-vestland", "trial_id": "lengre-varighet-vestland"}, []),
+    (
+        "participants",
+        {"intake_date": "2023-02-30"},
+        [f"kolonne intake_date: verdi '2023-02-30' – forventet {ISO_TEXT}"],
+    ),
+    (
+        "participants",
+        {"intake_date": "2023-8-21"},
+        [f"kolonne intake_date: verdi '2023-8-21' – forventet {ISO_TEXT}"],
+    ),
+    ("participants", {"intake_date": ""}, [f"kolonne intake_date: {REQUIRED_TEXT}"]),
+    (
+        "participants",
+        {"exit_date": "2023-08-20"},
+        ["kolonne exit_date: verdi '2023-08-20' – forventet exit_date på eller etter intake_date"],
+    ),
+    ("participants", {"exit_date": "2023-08-21"}, []),
+    (
+        "participants",
+        {"exit_date": "2023-13-01"},
+        [f"kolonne exit_date: verdi '2023-13-01' – forventet {ISO_TEXT}"],
+    ),
+    ("participants", {"gender": "M"}, []),
+    ("participants", {"gender": "k"}, ["kolonne gender: verdi 'k' – forventet en av K, M"]),
+    ("participants", {"gender": ""}, [f"kolonne gender: {REQUIRED_TEXT}"]),
+    ("participants", {"birth_year": "1940"}, []),
+    ("participants", {"birth_year": "2010", "immigration_year": ""}, []),
+    (
+        "participants",
+        {"birth_year": "1939"},
+        ["kolonne birth_year: verdi '1939' – forventet heltall 1940–2010"],
+    ),
+    (
+        "participants",
+        {"birth_year": "2011", "immigration_year": ""},
+        ["kolonne birth_year: verdi '2011' – forventet heltall 1940–2010"],
+    ),
+    (
+        "participants",
+        {"birth_year": "1969.0"},
+        ["kolonne birth_year: verdi '1969.0' – forventet heltall 1940–2010"],
+    ),
+    ("participants", {"children_under_18": "0"}, []),
+    ("participants", {"children_under_18": ""}, []),
+    ("participants", {"children_under_18": "15"}, []),
+    (
+        "participants",
+        {"children_under_18": "-1"},
+        ["kolonne children_under_18: verdi '-1' – forventet heltall 0–15"],
+    ),
+    (
+        "participants",
+        {"children_under_18": "16"},
+        ["kolonne children_under_18: verdi '16' – forventet heltall 0–15"],
+    ),
+    ("participants", {"country_background": ""}, [f"kolonne country_background: {REQUIRED_TEXT}"]),
+    (
+        "participants",
+        {"country_background": "Syria 01019912345"},
+        [
+            "kolonne country_background: verdi 'Syria <11 sifre>' – forventet ingen 11-sifrede "
+            "tall (fødselsnummer/D-nummer skal ikke leveres)"
+        ],
+    ),
+    ("participants", {"immigration_year": "1969"}, []),
+    (
+        "participants",
+        {"immigration_year": "1968"},
+        ["kolonne immigration_year: verdi '1968' – forventet immigration_year ≥ birth_year"],
+    ),
+    ("participants", {"immigration_year": "2023"}, []),
+    (
+        "participants",
+        {"immigration_year": "2024"},
+        [
+            "kolonne immigration_year: verdi '2024' – forventet immigration_year ≤ året i "
+            "intake_date"
+        ],
+    ),
+    (
+        "participants",
+        {"immigration_year": "2031"},
+        [
+            "kolonne immigration_year: verdi '2031' – forventet heltall 1940–2030",
+            "kolonne immigration_year: verdi '2031' – forventet immigration_year ≤ året i "
+            "intake_date",
+        ],
+    ),
+    ("participants", {"immigration_year": "2030", "intake_date": "2030-01-01"}, []),
+    (
+        "participants",
+        {"immigration_year": "1939", "birth_year": "1940"},
+        [
+            "kolonne immigration_year: verdi '1939' – forventet heltall 1940–2030",
+            "kolonne immigration_year: verdi '1939' – forventet immigration_year ≥ birth_year",
+        ],
+    ),
+    (
+        "participants",
+        {"immigration_year": "x", "intake_date": "x"},
+        [
+            f"kolonne intake_date: verdi 'x' – forventet {ISO_TEXT}",
+            "kolonne immigration_year: verdi 'x' – forventet heltall 1940–2030",
+        ],
+    ),
+    ("participants", {"short_residence_judged": "true", "relevant_work_experience": "false"}, []),
+    ("participants", {"short_residence_judged": "false", "relevant_work_experience": "true"}, []),
+    (
+        "participants",
+        {"short_residence_judged": "ja"},
+        [f"kolonne short_residence_judged: verdi 'ja' – forventet true eller false – {BOOL_HINT}"],
+    ),
+    (
+        "participants",
+        {"relevant_work_experience": "kanskje"},
+        ["kolonne relevant_work_experience: verdi 'kanskje' – forventet true eller false"],
+    ),
+    (
+        "participants",
+        {"relevant_work_experience": "TRUE"},
+        [
+            "kolonne relevant_work_experience: verdi 'TRUE' – forventet true eller false – "
+            f"{BOOL_HINT}"
+        ],
+    ),
+    ("participants", {"norwegian_oral": "A0", "norwegian_written": "A1"}, []),
+    ("participants", {"norwegian_oral": "B1", "norwegian_written": "B2"}, []),
+    ("participants", {"norwegian_oral": "C1", "norwegian_written": "C2"}, []),
+    ("participants", {"norwegian_oral": "", "norwegian_written": ""}, []),
+    (
+        "participants",
+        {"norwegian_written": "B3"},
+        ["kolonne norwegian_written: verdi 'B3' – forventet en av A0, A1, A2, B1, B2, C1, C2"],
+    ),
+    ("participants", {"education_completed": "ingen", "education_completed_country": ""}, []),
+    ("participants", {"education_completed": "vgo", "education_completed_country": "norge"}, []),
+    ("participants", {"education_completed": "hoyere"}, []),
+    (
+        "participants",
+        {"education_completed": "phd"},
+        [
+            "kolonne education_completed: verdi 'phd' – forventet en av ingen, grunnskole, vgo, "
+            "hoyere"
+        ],
+    ),
+    (
+        "participants",
+        {"education_completed": "phd", "education_completed_country": ""},
+        [
+            "kolonne education_completed: verdi 'phd' – forventet en av ingen, grunnskole, vgo, "
+            "hoyere"
+        ],
+    ),
+    (
+        "participants",
+        {"education_completed": "ingen"},
+        [f"kolonne education_completed_country: verdi 'utland' – forventet {PAID}"],
+    ),
+    (
+        "participants",
+        {"education_completed_country": ""},
+        [f"kolonne education_completed_country: tom verdi – forventet {PAID}"],
+    ),
+    (
+        "participants",
+        {"education_completed_country": "sverige"},
+        ["kolonne education_completed_country: verdi 'sverige' – forventet en av norge, utland"],
+    ),
+    (
+        "participants",
+        {"education_started": "vgo"},
+        [f"kolonne education_started_country: tom verdi – forventet {STARTED}"],
+    ),
+    (
+        "participants",
+        {"education_started": "ingen", "education_started_country": "norge"},
+        [f"kolonne education_started_country: verdi 'norge' – forventet {STARTED}"],
+    ),
+    ("participants", {"education_started": "vgo", "education_started_country": "utland"}, []),
+    (
+        "participants",
+        {"education_started": "grunnskole", "education_started_country": "utland"},
+        [f"kolonne education_started: verdi 'grunnskole' – forventet {HIGHER}"],
+    ),
+    (
+        "participants",
+        {
+            "education_completed": "vgo",
+            "education_started": "vgo",
+            "education_started_country": "utland",
+        },
+        [f"kolonne education_started: verdi 'vgo' – forventet {HIGHER}"],
+    ),
+    (
+        "participants",
+        {
+            "education_completed": "hoyere",
+            "education_started": "vgo",
+            "education_started_country": "utland",
+        },
+        [f"kolonne education_started: verdi 'vgo' – forventet {HIGHER}"],
+    ),
+    (
+        "participants",
+        {
+            "education_completed": "vgo",
+            "education_started": "hoyere",
+            "education_started_country": "utland",
+        },
+        [],
+    ),
+    ("participants", {"education_started": "grunnskole", "education_started_country": "norge"}, []),
+    (
+        "participants",
+        {"education_started": "", "education_started_country": ""},
+        [f"kolonne education_started: {REQUIRED_TEXT}"],
+    ),
+    ("spells", {}, []),
+    ("spells", {"spell_id": "S 1"}, [f"kolonne spell_id: verdi 'S 1' – forventet {ID_TEXT}"]),
+    (
+        "spells",
+        {"spell_id": "S2"},
+        ["kolonne spell_id: verdi 'S2' – forventet unik verdi (brukt på rad 2)"],
+    ),
+    (
+        "spells",
+        {"person_id": "P999"},
+        ["kolonne person_id: verdi 'P999' – forventet en person_id som finnes i participants.csv"],
+    ),
+    (
+        "spells",
+        {"person_id": "P 2"},
+        [
+            f"kolonne person_id: verdi 'P 2' – forventet {ID_TEXT}",
+            "kolonne person_id: verdi 'P 2' – forventet en person_id som finnes i participants.csv",
+        ],
+    ),
+    ("spells", {"person_id": "P.x_y-9"}, []),
+    ("spells", {"kind": "ytelse", "code": "dagpenger"}, []),
+    ("spells", {"kind": "tiltak", "code": "a1"}, []),
+    ("spells", {"kind": "arbeid", "code": "fast", "full_time": "true"}, []),
+    ("spells", {"kind": "arbeid", "code": "fast", "full_time": "false"}, []),
+    ("spells", {"kind": "utdanning", "code": "vgo"}, []),
+    ("spells", {"kind": "fagbrev", "code": "a_b-c"}, []),
+    (
+        "spells",
+        {"kind": "ferie"},
+        [
+            "kolonne kind: verdi 'ferie' – forventet en av status, ytelse, tiltak, arbeid, "
+            "utdanning, fagbrev"
+        ],
+    ),
+    ("spells", {"code": "Nedsatt"}, [f"kolonne code: verdi 'Nedsatt' – forventet {TOKEN}"]),
+    ("spells", {"code": "a__b"}, [f"kolonne code: verdi 'a__b' – forventet {TOKEN}"]),
+    ("spells", {"start_date": ""}, [f"kolonne start_date: {REQUIRED_TEXT}"]),
+    ("spells", {"end_date": ""}, []),
+    ("spells", {"end_date": "2018-12-01"}, []),
+    (
+        "spells",
+        {"end_date": "2018-11-30"},
+        ["kolonne end_date: verdi '2018-11-30' – forventet end_date på eller etter start_date"],
+    ),
+    (
+        "spells",
+        {"full_time": "true"},
+        ["kolonne full_time: verdi 'true' – forventet tom unntatt når kind er arbeid"],
+    ),
+    (
+        "spells",
+        {"kind": "arbeid", "full_time": "nei"},
+        [f"kolonne full_time: verdi 'nei' – forventet true eller false – {BOOL_HINT}"],
+    ),
+    ("spells", {"source": ""}, [f"kolonne source: {REQUIRED_TEXT}"]),
+    ("activity_log", {}, []),
+    ("activity_log", {"period_start": ""}, []),
+    ("activity_log", {"period_end": ""}, [f"kolonne period_end: {REQUIRED_TEXT}"]),
+    ("activity_log", {"period_end": "2024-01-01"}, []),
+    (
+        "activity_log",
+        {"period_end": "2023-12-31"},
+        [
+            "kolonne period_end: verdi '2023-12-31' – forventet period_end på eller etter "
+            "period_start"
+        ],
+    ),
+    (
+        "activity_log",
+        {"activity": "Invitasjon"},
+        [f"kolonne activity: verdi 'Invitasjon' – forventet {TOKEN}"],
+    ),
+    ("activity_log", {"channel": "e-post"}, []),
+    (
+        "activity_log",
+        {"channel": "E-post"},
+        [f"kolonne channel: verdi 'E-post' – forventet {TOKEN}"],
+    ),
+    ("activity_log", {"count": "0"}, []),
+    ("activity_log", {"count": "1.5"}, []),
+    ("activity_log", {"count": "-1"}, [f"kolonne count: verdi '-1' – forventet {NUMBER}"]),
+    (
+        "activity_log",
+        {"count": "1,5"},
+        [f"kolonne count: verdi '1,5' – forventet {NUMBER} – bruk punktum som desimaltegn"],
+    ),
+    ("activity_log", {"count": "1.5.1"}, [f"kolonne count: verdi '1.5.1' – forventet {NUMBER}"]),
+    (
+        "activity_log",
+        {"qualifier": "guess"},
+        [
+            "kolonne qualifier: verdi 'guess' – forventet en av exact, approximate, range, "
+            "not_reported"
+        ],
+    ),
+    ("activity_log", {"qualifier": "approximate"}, []),
+    (
+        "activity_log",
+        {"qualifier": "approximate", "count": ""},
+        ["kolonne count: tom verdi – forventet et tall når qualifier er exact eller approximate"],
+    ),
+    (
+        "activity_log",
+        {"count": ""},
+        ["kolonne count: tom verdi – forventet et tall når qualifier er exact eller approximate"],
+    ),
+    ("activity_log", {"qualifier": "range", "count": "", "count_low": "4", "count_high": "60"}, []),
+    ("activity_log", {"qualifier": "range", "count": "", "count_low": "4", "count_high": "4"}, []),
+    (
+        "activity_log",
+        {"qualifier": "range", "count": "4", "count_low": "4", "count_high": "60"},
+        [],
+    ),
+    (
+        "activity_log",
+        {"qualifier": "range", "count": "60", "count_low": "4", "count_high": "60"},
+        [],
+    ),
+    (
+        "activity_log",
+        {"qualifier": "range", "count": "", "count_low": "", "count_high": "60"},
+        ["kolonne count_low: tom verdi – forventet et tall når qualifier er range"],
+    ),
+    (
+        "activity_log",
+        {"qualifier": "range", "count": "", "count_low": "4", "count_high": ""},
+        ["kolonne count_high: tom verdi – forventet et tall når qualifier er range"],
+    ),
+    (
+        "activity_log",
+        {"qualifier": "range", "count": "", "count_low": "5", "count_high": "4"},
+        ["kolonne count_high: verdi '4' – forventet count_high ≥ count_low"],
+    ),
+    (
+        "activity_log",
+        {"qualifier": "range", "count": "3", "count_low": "4", "count_high": "60"},
+        ["kolonne count: verdi '3' – forventet innenfor count_low–count_high"],
+    ),
+    (
+        "activity_log",
+        {"qualifier": "range", "count": "61", "count_low": "4", "count_high": "60"},
+        ["kolonne count: verdi '61' – forventet innenfor count_low–count_high"],
+    ),
+    (
+        "activity_log",
+        {"count_low": "4"},
+        ["kolonne count_low: verdi '4' – forventet tom når qualifier ikke er range"],
+    ),
+    (
+        "activity_log",
+        {"count_high": "4"},
+        ["kolonne count_high: verdi '4' – forventet tom når qualifier ikke er range"],
+    ),
+    ("activity_log", {"qualifier": "not_reported", "count": ""}, []),
+    (
+        "activity_log",
+        {"qualifier": "not_reported"},
+        ["kolonne count: verdi '850' – forventet tom når qualifier er not_reported"],
+    ),
+    (
+        "activity_log",
+        {"source_doc": "seed-009"},
+        [f"kolonne source_doc: verdi 'seed-009' – forventet {SOURCES_TEXT}"],
+    ),
+    ("activity_log", {"source_doc": "seed-004"}, []),
+    ("activity_log", {"source_doc": "public", "source_lines": ""}, []),
+    (
+        "activity_log",
+        {"source_doc": "public"},
+        ["kolonne source_lines: verdi '1005' – forventet tom når source_doc er public"],
+    ),
+    (
+        "activity_log",
+        {"source_lines": ""},
+        [
+            "kolonne source_lines: tom verdi – forventet linjehenvisning når source_doc er et "
+            "seed-dokument"
+        ],
+    ),
+    (
+        "activity_log",
+        {"source_doc": "", "source_lines": ""},
+        [f"kolonne source_doc: {REQUIRED_TEXT}"],
+    ),
+    ("activity_log", {"source_lines": "10-12, 14"}, []),
+    (
+        "activity_log",
+        {"source_lines": "10–12"},
+        ["kolonne source_lines: verdi '10–12' – forventet linjer som «N», «N-M» eller «N-M, K»"],
+    ),
+    (
+        "activity_log",
+        {"trial_id": "lengre-varighet-oslo"},
+        [
+            "kolonne trial_id: verdi 'lengre-varighet-oslo' – forventet et forsøk i enheten "
+            "nav-innlandet (forsøket hører til nav-oslo)"
+        ],
+    ),
+    ("reported_figures", {}, []),
+    ("reported_figures", {"unit_id": "nav-oslo", "value": "-2.5", "unit": "years"}, []),
+    (
+        "reported_figures",
+        {"unit_id": "nav-x"},
+        ["kolonne unit_id: verdi 'nav-x' – forventet en kjent enhet i registeret (unit_id)"],
+    ),
+    (
+        "reported_figures",
+        {"model_id": "ukjent"},
+        [f"kolonne model_id: verdi 'ukjent' – forventet en kjent modell: {MODELS}"],
+    ),
+    ("reported_figures", {"description": ""}, [f"kolonne description: {REQUIRED_TEXT}"]),
+    (
+        "reported_figures",
+        {"value": "1,5"},
+        [
+            "kolonne value: verdi '1,5' – forventet tall med punktum som desimaltegn – bruk "
+            "punktum som desimaltegn"
+        ],
+    ),
+    (
+        "reported_figures",
+        {"unit": "prosent"},
+        ["kolonne unit: verdi 'prosent' – forventet en av persons, count, percent, years, months"],
+    ),
+    ("reported_figures", {"unit": "count"}, []),
+    ("reported_figures", {"unit": "months"}, []),
+    ("reported_figures", {"unit": "percent", "value": "0"}, []),
+    ("reported_figures", {"unit": "percent", "value": "100"}, []),
+    (
+        "reported_figures",
+        {"unit": "percent", "value": "100.5"},
+        ["kolonne value: verdi '100.5' – forventet 0–100 når unit er percent"],
+    ),
+    (
+        "reported_figures",
+        {"unit": "percent", "value": "-0.5"},
+        ["kolonne value: verdi '-0.5' – forventet 0–100 når unit er percent"],
+    ),
+    (
+        "reported_figures",
+        {
+            "unit": "percent",
+            "qualifier": "range",
+            "value": "",
+            "value_low": "0",
+            "value_high": "100",
+        },
+        [],
+    ),
+    (
+        "reported_figures",
+        {
+            "unit": "percent",
+            "qualifier": "range",
+            "value": "",
+            "value_low": "-1",
+            "value_high": "50",
+        },
+        ["kolonne value_low: verdi '-1' – forventet 0–100 når unit er percent"],
+    ),
+    (
+        "reported_figures",
+        {
+            "unit": "percent",
+            "qualifier": "range",
+            "value": "",
+            "value_low": "1",
+            "value_high": "101",
+        },
+        ["kolonne value_high: verdi '101' – forventet 0–100 når unit er percent"],
+    ),
+    (
+        "reported_figures",
+        {"qualifier": "range", "value": "", "value_low": "200", "value_high": "101"},
+        ["kolonne value_high: verdi '101' – forventet value_high ≥ value_low"],
+    ),
+    (
+        "reported_figures",
+        {"qualifier": "range", "value": "1", "value_low": "2", "value_high": "3"},
+        ["kolonne value: verdi '1' – forventet innenfor value_low–value_high"],
+    ),
+    (
+        "reported_figures",
+        {"qualifier": "range", "value": "", "value_low": "", "value_high": "3"},
+        ["kolonne value_low: tom verdi – forventet et tall når qualifier er range"],
+    ),
+    (
+        "reported_figures",
+        {"qualifier": "not_reported"},
+        ["kolonne value: verdi '66' – forventet tom når qualifier er not_reported"],
+    ),
+    (
+        "reported_figures",
+        {"value_low": "1"},
+        ["kolonne value_low: verdi '1' – forventet tom når qualifier ikke er range"],
+    ),
+    (
+        "reported_figures",
+        {"source_doc": "public"},
+        ["kolonne source_lines: verdi '3536' – forventet tom når source_doc er public"],
+    ),
+    (
+        "reported_figures",
+        {"source_lines": ""},
+        [
+            "kolonne source_lines: tom verdi – forventet linjehenvisning når source_doc er et "
+            "seed-dokument"
+        ],
+    ),
+    ("segments", {}, []),
+    ("segments", {"phase": "EMP", "polarity": "barrier", "evidence_type": "document"}, []),
+    ("segments", {"phase": "INT", "evidence_type": "observation"}, []),
+    ("segments", {"phase": "INC", "evidence_type": "survey"}, []),
+    ("segments", {"phase": "TRN"}, []),
+    ("segments", {"phase": "TRF"}, []),
+    (
+        "segments",
+        {"phase": "gov"},
+        ["kolonne phase: verdi 'gov' – forventet en av GOV, EMP, INT, INC, TRN, TRF"],
+    ),
+    (
+        "segments",
+        {"polarity": "neutral"},
+        ["kolonne polarity: verdi 'neutral' – forventet en av driver, barrier"],
+    ),
+    (
+        "segments",
+        {"evidence_type": "chat"},
+        [
+            "kolonne evidence_type: verdi 'chat' – forventet en av interview, document, "
+            "observation, survey"
+        ],
+    ),
+    ("segments", {"informant_role": ""}, [f"kolonne informant_role: {REQUIRED_TEXT}"]),
+    ("segments", {"paraphrase": ""}, [f"kolonne paraphrase: {REQUIRED_TEXT}"]),
+    (
+        "segments",
+        {"model_id": "moteplassen"},
+        [
+            "kolonne trial_id: verdi 'vt-more-og-romsdal' – forventet et forsøk med modellen "
+            "moteplassen (forsøket bruker veiledningstelefonen)"
+        ],
+    ),
+    (
+        "segments",
+        {"model_id": "ukjent"},
+        [f"kolonne model_id: verdi 'ukjent' – forventet en kjent modell: {MODELS}"],
+    ),
+    (
+        "segments",
+        {"trial_id": "moteplassen-innlandet"},
+        [
+            "kolonne trial_id: verdi 'moteplassen-innlandet' – forventet et forsøk i enheten "
+            "nav-more-og-romsdal (forsøket hører til nav-innlandet)",
+            "kolonne trial_id: verdi 'moteplassen-innlandet' – forventet et forsøk med modellen "
+            "veiledningstelefonen (forsøket bruker moteplassen)",
+        ],
+    ),
+    (
+        "segments",
+        {
+            "unit_id": "nav-innlandet",
+            "model_id": "moteplassen",
+            "trial_id": "moteplassen-innlandet",
+        },
+        [],
+    ),
+    ("coverage", {}, []),
+    (
+        "coverage",
+        {"kind": "ytelse", "code": "dagpenger", "unit_id": "nav-oslo", "covered_to": "2018-01-01"},
+        [],
+    ),
+    (
+        "coverage",
+        {"kind": "ferie"},
+        [
+            "kolonne kind: verdi 'ferie' – forventet en av status, ytelse, tiltak, arbeid, "
+            "utdanning, fagbrev"
+        ],
+    ),
+    (
+        "coverage",
+        {"kind": "arbeid", "code": "Fast"},
+        [f"kolonne code: verdi 'Fast' – forventet {TOKEN}"],
+    ),
+    (
+        "coverage",
+        {"kind": "tiltak", "unit_id": "nav-x"},
+        ["kolonne unit_id: verdi 'nav-x' – forventet en kjent enhet i registeret (unit_id)"],
+    ),
+    (
+        "coverage",
+        {"kind": "utdanning", "covered_from": ""},
+        [f"kolonne covered_from: {REQUIRED_TEXT}"],
+    ),
+    (
+        "coverage",
+        {"kind": "fagbrev", "covered_to": "2017-12-31"},
+        [
+            "kolonne covered_to: verdi '2017-12-31' – forventet covered_to på eller etter "
+            "covered_from"
+        ],
+    ),
+    (
+        "coverage",
+        {"kind": "fagbrev", "code": "x", "source": ""},
+        [f"kolonne source: {REQUIRED_TEXT}"],
+    ),
+    (
+        "coverage",
+        {"kind": "arbeid", "code": "y", "covered_from": "01.01.2018"},
+        [
+            "kolonne covered_from: verdi '01.01.2018' – forventet dato på formen ÅÅÅÅ-MM-DD – "
+            "kolonnen blander datoformer: skriv disse som ÅÅÅÅ-MM-DD (`coopstats import` gjør "
+            "bare om kolonner der alle datoene har formen DD.MM.ÅÅÅÅ)"
+        ],
+    ),
+    (
+        "participants",
+        {"education_started": "ingen", "education_started_country": "utland"},
+        [f"kolonne education_started_country: verdi 'utland' – forventet {STARTED}"],
+    ),
+    (
+        "activity_log",
+        {"period_start": "2024-13-01"},
+        [f"kolonne period_start: verdi '2024-13-01' – forventet {ISO_TEXT}"],
+    ),
+    (
+        "activity_log",
+        {"qualifier": "range", "count": "", "count_low": "-2", "count_high": "-1"},
+        [
+            f"kolonne count_low: verdi '-2' – forventet {NUMBER}",
+            f"kolonne count_high: verdi '-1' – forventet {NUMBER}",
+        ],
+    ),
+    (
+        "reported_figures",
+        {"qualifier": "range", "value": "", "value_low": "1,5", "value_high": "2.5.1"},
+        [
+            "kolonne value_low: verdi '1,5' – forventet tall med punktum som desimaltegn – bruk "
+            "punktum som desimaltegn",
+            "kolonne value_high: verdi '2.5.1' – forventet tall med punktum som desimaltegn",
+        ],
+    ),
+    (
+        "participants",
+        {"children_under_18": "1,0"},
+        [
+            "kolonne children_under_18: verdi '1,0' – forventet heltall 0–15 – bruk punktum som "
+            "desimaltegn"
+        ],
+    ),
+    (
+        "coverage",
+        {"covered_from": "2020-01-01"},
+        [f"kolonne covered_from: verdi '2020-01-01' – forventet {OVERLAP}"],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def every_rule(tmp_path_factory) -> tuple[list[Problem], list[int]]:
+    """Each case of :data:`RULES` on a line of its own of a small delivery, validated once."""
+    directory = tmp_path_factory.mktemp("rules")
+    lines: list[int] = []
+    rows: dict[str, list[dict[str, str]]] = {name: [] for name in BASE}
+    for name, cells, _ in RULES:
+        line = len(rows[name]) + 2
+        row = dict(BASE[name])
+        if name in ID_COLUMN:
+            column, prefix = ID_COLUMN[name]
+            row[column] = f"{prefix}{line}"
+        row.update(cells)
+        rows[name].append(row)
+        lines.append(line)
+    for name, records in rows.items():
+        header = list(BASE[name])
+        write_rows(directory / f"{name}.csv", [header] + [[r[c] for c in header] for r in records])
+    return validate_directory(directory), lines
+
+
+@pytest.mark.parametrize(
+    "case",
+    range(len(RULES)),
+    ids=[f"{f}:" + ",".join(f"{k}={v}" for k, v in c.items()) for f, c, _ in RULES],
+)
+def test_every_rule_reports_its_own_message(every_rule, case):
+    problems, lines = every_rule
+    name, _, expected = RULES[case]
+    file, line = f"{name}.csv", lines[case]
+    found = sorted(format_problem(p) for p in problems if (p.file, p.row) == (file, line))
+    assert found == sorted(f"{file}, rad {line}, {text}" for text in expected)
+
+
+def test_every_rule_case_is_the_only_source_of_problems(every_rule):
+    problems, lines = every_rule
+    cases = {(f"{name}.csv", line) for (name, _, _), line in zip(RULES, lines, strict=True)}
+    assert {(p.file, p.row) for p in problems} <= cases
+    assert len(BASE["participants"]) == len(COLUMNS["participants"])
+    assert all(list(BASE[name]) == list(COLUMNS[name]) for name in BASE)
+
+
+# --------------------------------------------------------------------------- small deliveries
+
+
+def write_delivery(
+    directory: Path, rows: dict[str, list[dict[str, str]]] | None = None, files=FILES
+) -> Path:
+    """A delivery of ``files`` with the :data:`BASE` row (one row, or one per dict of changed
+    cells in ``rows``); ids are numbered by line as in :func:`every_rule`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        header = list(BASE[name])
+        records = []
+        for line, cells in enumerate((rows or {}).get(name, [{}]), start=2):
+            row = dict(BASE[name])
+            if name in ID_COLUMN:
+                column, prefix = ID_COLUMN[name]
+                row[column] = f"{prefix}{line}"
+            row.update(cells)
+            records.append([row.get(c, "") for c in header])
+        write_rows(directory / f"{name}.csv", [header, *records])
+    return directory
+
+
+def test_small_delivery_is_valid(tmp_path):
+    assert validate_directory(write_delivery(tmp_path / "d")) == []
+
+
+def test_ok_line_counts_the_rows_of_every_file(tmp_path, capsys):
+    d = write_delivery(tmp_path / "d", {"participants": [{}, {}, {}], "segments": [{}, {}]})
+    assert main_validate(d) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        f"OK: {d} følger datakontrakten (rader: participants 3, spells 1, activity_log 1, "
+        "reported_figures 1, segments 2)\n"
+    )
+    assert err.startswith("advarsel: coverage.csv mangler;")  # coverage is inferred
+    write_delivery(d, {"coverage": [{}, {"kind": "ytelse"}]}, files=["coverage"])
+    report = tmp_path / "r.html"
+    assert main_validate(d, html_path=report) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        f"OK: {d} følger datakontrakten (rader: participants 3, spells 1, activity_log 1, "
+        f"reported_figures 1, segments 2, coverage 2); rapport: {report}\n"
+    )
+    assert err == ""
+    assert "<h2>segments.csv (2 rader)</h2>\n<p>Ingen problemer.</p>" in report.read_text("utf-8")
+
+
+def test_problem_summary_counts_problems_and_lines(tmp_path, capsys):
+    d = write_delivery(tmp_path / "d", {"participants": [{"gender": "X"}]})
+    assert main_validate(d) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[-2:] == [
+        "participants.csv, rad 2, kolonne gender: verdi 'X' – forventet en av K, M",
+        f"1 problem funnet i {d}",
+    ]
+    write_delivery(d, {"participants": [{"gender": "X"}, {"gender": "Y"}]})
+    assert main_validate(d) == 1
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        "participants.csv, kolonne gender: 2 verdier – forventet en av K, M; f.eks. rad 2 'X', "
+        "rad 3 'Y'",
+        f"2 problemer funnet i {d} (samlet i 1 linje per fil og kolonne)",
+    ]
+    rows = [{"gender": "X"}, {"gender": "Y"}, {"birth_year": "1900"}]
+    write_delivery(d, {"participants": rows})
+    report = tmp_path / "ut" / "rapport.html"
+    assert main_validate(d, html_path=report) == 1
+    assert capsys.readouterr().err.splitlines()[-3:] == [
+        "participants.csv, kolonne gender: 2 verdier – forventet en av K, M; f.eks. rad 2 'X', "
+        "rad 3 'Y'",
+        "participants.csv, rad 4, kolonne birth_year: verdi '1900' – forventet heltall 1940–2010",
+        f"3 problemer funnet i {d} (samlet i 2 linjer per fil og kolonne); rapport: {report}",
+    ]
+    assert "<h2>participants.csv (3 rader)</h2>" in report.read_text("utf-8")
+
+
+def test_an_html_report_that_cannot_be_written_is_exit_code_2(tmp_path, capsys):
+    d = write_delivery(tmp_path / "d")
+    target = tmp_path / "mappe"
+    target.mkdir()
+    assert main_validate(d, html_path=target) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"coopstats validate: kunne ikke skrive HTML-rapporten {target}: Is a directory"
+    )
+
+
+def test_missing_directory_message(tmp_path, capsys):
+    assert main_validate(tmp_path / "borte") == 2
+    assert capsys.readouterr().err == (
+        f"coopstats validate: {tmp_path / 'borte'} finnes ikke (forventet mappa med leveransens "
+        "CSV-filer)\n"
+    )
+    (tmp_path / "fil").write_text("x", encoding="utf-8")
+    assert main_validate(tmp_path / "fil") == 2
+    assert capsys.readouterr().err == (
+        f"coopstats validate: {tmp_path / 'fil'} er en fil, ikke en mappe (forventet mappa med "
+        "leveransens CSV-filer)\n"
+    )
+
+
+def test_a_missing_file_is_named_with_the_directory(tmp_path):
+    d = write_delivery(tmp_path / "d", files=["participants", "spells", "activity_log"])
+    assert format_problems(validate_directory(d)) == (
+        f"reported_figures.csv: forventet filen reported_figures.csv i {d}\n"
+        f"segments.csv: forventet filen segments.csv i {d}"
+    )
+
+
+def test_without_participants_spells_are_not_checked_against_them(tmp_path):
+    d = write_delivery(tmp_path / "d", {"spells": [{"person_id": "P999"}]})
+    assert where(validate_directory(d)) == {("spells.csv", 2, "person_id")}
+    (d / "participants.csv").unlink()
+    assert where(validate_directory(d)) == {("participants.csv", None, None)}
+    write_delivery(d, files=["participants"])
+    drop_column(d, "participants.csv", "person_id")
+    assert where(validate_directory(d)) == {("participants.csv", None, "person_id")}
+
+
+def test_the_coverage_manifest_is_checked_when_present(tmp_path):
+    d = write_delivery(tmp_path / "d")
+    write_delivery(d, {"coverage": [{"kind": "ferie"}]}, files=["coverage"])
+    assert where(validate_directory(d)) == {("coverage.csv", 2, "kind")}
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [("-10000000", True), ("-10000001", False), ("10000000.5", False)]
+)
+def test_figures_have_an_upper_limit_on_both_sides(tmp_path, value, ok):
+    d = write_delivery(tmp_path / "d", {"reported_figures": [{"value": value}]})
+    expected = (
+        f"reported_figures.csv, rad 2, kolonne value: verdi '{value}' – forventet et tall på "
+        "høyst 10 000 000 (større tall er neppe riktige) – sjekk om tallet er skrevet eller "
+        "eksportert feil"
+    )
+    assert format_problems(validate_directory(d)) == ("" if ok else expected)
+
+
+def test_a_column_named_twice_by_synonym_and_close_guesses(tmp_path):
+    d = write_delivery(tmp_path / "d")
+    add_column(d, "activity_log.csv", "Antall", "3")
+    rows = read_rows(d / "activity_log.csv")
+    rows[0][rows[0].index("count_low")] = "count_lw"
+    rows[0][rows[0].index("count_high")] = "count_hig"
+    write_rows(d / "activity_log.csv", rows)
+    assert format_report(validate_directory(d)).splitlines() == [
+        "activity_log.csv, overskriftsraden: 3 ukjente kolonnenavn: count_lw (mente du count_low "
+        "eller count_high?), count_hig (mente du count_high eller count_low?), Antall",
+        "activity_log.csv: 2 kolonner mangler: count_low, count_high",
+    ]
+    hints = {p.column: p.hint for p in validate_directory(d) if p.kind == "unknown_column"}
+    assert hints["Antall"] == (
+        "betyr det samme som kolonnen count, som finnes fra før – fjern den ene"
+    )
+
+
+def test_dates_written_dd_mm_yyyy_in_a_whole_column_and_decimal_commas_are_grouped(tmp_path):
+    d = write_delivery(
+        tmp_path / "d",
+        {
+            "participants": [{"intake_date": "21.08.2023"}, {"intake_date": "1.9.2023"}],
+            "activity_log": [{"count": "1,5"}, {"count": "2,25"}, {"count": "-3,5"}],
+        },
+    )
+    assert format_report(validate_directory(d)).splitlines() == [
+        "participants.csv, kolonne intake_date: 2 verdier i formatet DD.MM.ÅÅÅÅ – forventet dato "
+        "på formen ÅÅÅÅ-MM-DD; f.eks. rad 2 '21.08.2023', rad 3 '1.9.2023' – bruk `coopstats "
+        "import`, som gjør DD.MM.ÅÅÅÅ om til ÅÅÅÅ-MM-DD",
+        "activity_log.csv, kolonne count: 3 verdier med desimalkomma – forventet tall ≥ 0 "
+        "(punktum som desimaltegn); f.eks. rad 2 '1,5', rad 3 '2,25', rad 4 '-3,5' – bruk "
+        "punktum som desimaltegn",
+    ]
+
+
+def test_the_html_report_is_utf8_whatever_the_locale(tmp_path, capsys):
+    """Deliverers run the check on Windows too: the page is UTF-8 (as its <meta> says) even
+    where the locale's encoding is not, and missing folders on the way are made."""
+    d = write_delivery(tmp_path / "d", {"participants": [{"gender": "Ø"}]})
+    target = tmp_path / "ny" / "mappe" / "rapport.html"
+    old = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, "C")  # an ASCII locale
+        assert main_validate(d, html_path=target) == 1
+    finally:
+        locale.setlocale(locale.LC_CTYPE, old)
+    page = target.read_bytes().decode("utf-8")
+    assert "<td>rad 2 &#x27;Ø&#x27;</td>" in page and "Første eksempler" in page
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"1 problem funnet i {d}; rapport: {target}"
+    )
+
+
+def test_missing_columns_are_reported_once_without_rule_problems(tmp_path):
+    """The row rules read a missing column as empty: only the missing column is reported."""
+    d = write_delivery(tmp_path / "d", {"coverage": [{}, {"kind": "ytelse"}]}, files=COLUMNS)
+    dropped = {
+        "participants": ["exit_date", "immigration_year", "education_started_country"],
+        "spells": ["end_date", "full_time"],
+        "activity_log": ["period_start", "count_low", "count_high"],
+        "reported_figures": ["value_high", "unit"],
+        "segments": ["unit_id", "model_id"],
+        "coverage": ["code", "unit_id", "covered_to"],
+    }
+    for name, columns in dropped.items():
+        for column in columns:
+            drop_column(d, f"{name}.csv", column)
+    assert format_problems(validate_directory(d)).splitlines() == [
+        f"{name}.csv, kolonne {column}: forventet kolonnen (den mangler)"
+        for name, columns in dropped.items()
+        for column in columns
+    ]

@@ -174,7 +174,10 @@ def _separator_problem(name: str, text: str) -> Problem | None:
     first = next((line for line in text.splitlines() if line.strip()), "")
     if not first:
         return None
-    counts = {sep: len(next(csv.reader([first], delimiter=sep), [])) for sep in (",", *_SEPARATORS)}
+    try:
+        counts = {sep: len(next(csv.reader([first], delimiter=sep))) for sep in (",", *_SEPARATORS)}
+    except csv.Error:  # a field over csv's size limit: read_raw reports the line as unreadable
+        return None
     best = max(_SEPARATORS, key=lambda sep: counts[sep])
     if counts[best] <= max(counts[","], 1):
         return None
