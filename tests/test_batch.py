@@ -6,35 +6,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from batch_support import plain_tqdm, run_batch  # noqa: F401  (plain_tqdm: autouse)
 
-from coopstats import batch
 from coopstats.batch import RunResult, RunSpec, run_one, summary_lines
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-
-
-def run_batch(*args, **kwargs) -> list[RunResult]:
-    """coopstats.batch.run_batch, with an unexpected BatchInterrupted (a KeyboardInterrupt,
-    which would stop pytest itself) turned into a plain test failure."""
-    try:
-        return batch.run_batch(*args, **kwargs)
-    except batch.BatchInterrupted as exc:
-        raise AssertionError(f"batch interrupted: {exc.results}") from None
-
-
-@pytest.fixture(autouse=True)
-def plain_tqdm(monkeypatch):
-    """tqdm without its monitor thread and its lock shared between processes (every bar takes
-    both, even a hidden one): they outlive the test, and mutation testing forks a process per
-    mutant, which then waits for ever for a lock held at the fork or by a process it killed."""
-    import threading
-
-    from tqdm import std
-
-    from coopstats import batch
-
-    monkeypatch.setattr(std.tqdm, "monitor_interval", 0)
-    monkeypatch.setattr(batch.tqdm, "_lock", threading.RLock(), raising=False)
 
 
 def _notebook(path: Path, body: str) -> Path:
@@ -83,8 +59,6 @@ def test_real_papermill_run_is_atomic_and_keeps_failed_notebook(tmp_path):
 
 def test_a_second_batch_over_the_same_run_is_refused(tmp_path):
     import fcntl
-
-    import pytest
 
     from coopstats.batch import BatchSettings
 
@@ -205,7 +179,6 @@ def test_run_one_crash_while_writing_keeps_the_old_output(tmp_path, monkeypatch)
     handler catches): the old output is intact, the half-written file is only a temporary
     file, and the next run replaces it without leaving a partial file behind."""
     import papermill.iorw
-    import pytest
 
     good = _notebook(tmp_path / "good.ipynb", "result = value * 2\nprint(result)")
     out = tmp_path / "out" / "good.ipynb"

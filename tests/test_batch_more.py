@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from batch_support import plain_tqdm, run_batch  # noqa: F401  (plain_tqdm: autouse)
 
 from coopstats import batch, cache, kernelpool
 from coopstats.batch import (
@@ -30,15 +31,6 @@ from coopstats.kernelpool import KernelSetupError, PoolOptions
 from coopstats.runmatrix import MatrixConfig, RowScope
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-
-
-def run_batch(*args, **kwargs) -> list[RunResult]:
-    """coopstats.batch.run_batch, with an unexpected BatchInterrupted (a KeyboardInterrupt,
-    which would stop pytest itself) turned into a plain test failure."""
-    try:
-        return batch.run_batch(*args, **kwargs)
-    except batch.BatchInterrupted as exc:
-        raise AssertionError(f"batch interrupted: {exc.results}") from None
 
 
 def _spec(name: str, **kw) -> RunSpec:
@@ -585,21 +577,6 @@ class FakeKernel:
 
     def shutdown(self) -> None:
         self.shut_down = True
-
-
-@pytest.fixture(autouse=True)
-def plain_tqdm(monkeypatch):
-    """tqdm without its monitor thread and its lock shared between processes (every bar takes
-    both, even a hidden one): they outlive the test, and mutation testing forks a process per
-    mutant, which then waits for ever for a lock held at the fork or by a process it killed."""
-    import threading
-
-    from tqdm import std
-
-    from coopstats import batch
-
-    monkeypatch.setattr(std.tqdm, "monitor_interval", 0)
-    monkeypatch.setattr(batch.tqdm, "_lock", threading.RLock(), raising=False)
 
 
 @pytest.fixture
