@@ -1442,6 +1442,26 @@ RULES: list[tuple[str, dict[str, str], list[str]]] = [
         [f"kolonne education_started_country: verdi 'utland' – forventet {STARTED}"],
     ),
     (
+        "participants",
+        {"norwegian_oral": "a1"},
+        ["kolonne norwegian_oral: verdi 'a1' – forventet en av A0, A1, A2, B1, B2, C1, C2"],
+    ),
+    (
+        "participants",
+        {"education_started": "vgo", "education_started_country": "Norge"},
+        ["kolonne education_started_country: verdi 'Norge' – forventet en av norge, utland"],
+    ),
+    (
+        "spells",
+        {"end_date": "2019-02-29"},
+        [f"kolonne end_date: verdi '2019-02-29' – forventet {ISO_TEXT}"],
+    ),
+    (
+        "coverage",
+        {"kind": "arbeid", "code": "z", "covered_to": "2019-02-29"},
+        [f"kolonne covered_to: verdi '2019-02-29' – forventet {ISO_TEXT}"],
+    ),
+    (
         "activity_log",
         {"period_start": "2024-13-01"},
         [f"kolonne period_start: verdi '2024-13-01' – forventet {ISO_TEXT}"],
