@@ -148,7 +148,7 @@ def test_ctrl_c_stops_the_batch_cleanly(tmp_path):
         kernels = _children(proc.pid)
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
+        stdout, stderr = proc.communicate(timeout=90)  # 30 s ran out under load
     finally:
         if proc.poll() is None:
             proc.kill()
